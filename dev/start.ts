@@ -1,0 +1,132 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { RunningAzurite, startAzurite, stopChild } from './azurite';
+import { ensureDevCertificates } from './certs';
+import { DATA_DIR, PROJECT_ROOT } from './paths';
+import { assertPortsFree } from './ports';
+
+/**
+ * `npm start`: the whole local stack in one command — Azurite (Tables, Queues), the emulators, and the local
+ * Functions host at http://localhost:7071 running the compiled app. Prints what runs where and writes the same
+ * to .data/local-stack.json. Ctrl-C stops everything.
+ */
+
+const DEFAULT_PORTS = { host: 7071, blob: 10000, queue: 10001, table: 10002 };
+type Ports = typeof DEFAULT_PORTS;
+
+function log(message: string): void {
+  process.stdout.write(`[stack] ${message}\n`);
+}
+
+async function startHost(env: NodeJS.ProcessEnv, port: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [path.join(PROJECT_ROOT, 'dist', 'dev', 'host', 'main.js'), '--app', PROJECT_ROOT, '--port', String(port)],
+    { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      process.stdout.write(text.replace(/^LOCAL_HOST_READY .*\n/m, ''));
+      buffered += text;
+      const m = /LOCAL_HOST_READY (.+)/.exec(buffered);
+      if (m?.[1]) resolve((JSON.parse(m[1]) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`the local Functions host exited with code ${code}`)));
+  });
+  return { child, url };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      persist: { type: 'boolean', default: false },
+      // Tests run a whole stack beside a developer's: every service on a free port, details in another file.
+      'free-ports': { type: 'boolean', default: false },
+      'stack-file': { type: 'string', default: path.join(DATA_DIR, 'local-stack.json') },
+    },
+  });
+  const PORTS: Ports = values['free-ports'] ? { host: 0, blob: 0, queue: 0, table: 0 } : DEFAULT_PORTS;
+  await assertPortsFree([
+    { name: 'Functions host', port: PORTS.host },
+    { name: 'Azurite blob', port: PORTS.blob },
+    { name: 'Azurite queue', port: PORTS.queue },
+    { name: 'Azurite table', port: PORTS.table },
+  ]);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  let shuttingDown = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log('stopping...');
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    log('stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    const certs = await ensureDevCertificates();
+    const azuriteDir = path.join(DATA_DIR, 'azurite');
+    if (values.persist) mkdirSync(azuriteDir, { recursive: true });
+    const azurite: RunningAzurite = await startAzurite({
+      blobPort: PORTS.blob,
+      queuePort: PORTS.queue,
+      tablePort: PORTS.table,
+      location: values.persist ? azuriteDir : undefined,
+    });
+    cleanups.push(() => azurite.stop());
+    log(`Azurite ${values.persist ? `persisting to ${azuriteDir}` : 'in memory'} (pid ${azurite.pid})`);
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: certs.caPath,
+      FUNCTIONS_WORKER_RUNTIME: 'node',
+      AzureWebJobsStorage: azurite.connectionString,
+    };
+    const host = await startHost(env, PORTS.host);
+    cleanups.push(() => stopChild(host.child, 30_000));
+    host.child.once('exit', (code) => {
+      if (!shuttingDown) {
+        log(`the Functions host exited unexpectedly (code ${code})`);
+        void shutdown(1);
+      }
+    });
+
+    const stack = {
+      startedAt: new Date().toISOString(),
+      functions: { url: host.url, api: `${host.url}/api`, health: `${host.url}/api/health` },
+      azurite: {
+        blob: `http://127.0.0.1:${azurite.blobPort}`,
+        queue: `http://127.0.0.1:${azurite.queuePort}`,
+        table: `http://127.0.0.1:${azurite.tablePort}`,
+        connectionString: azurite.connectionString,
+        persisted: values.persist ?? false,
+      },
+      devCertificate: certs.caPath,
+      pids: { stack: process.pid, azurite: azurite.pid, host: host.child.pid },
+    };
+    const stackFile = path.resolve(values['stack-file'] ?? path.join(DATA_DIR, 'local-stack.json'));
+    mkdirSync(path.dirname(stackFile), { recursive: true });
+    writeFileSync(stackFile, JSON.stringify(stack, null, 2) + '\n');
+    log('the local stack is running:');
+    log(`  Functions host  ${stack.functions.url}   (health: ${stack.functions.health})`);
+    log(`  Azurite         blob ${stack.azurite.blob}  queue ${stack.azurite.queue}  table ${stack.azurite.table}`);
+    log(`  details         ${path.relative(process.cwd(), stackFile) || stackFile}`);
+    log('press Ctrl-C to stop');
+    process.stdout.write(`LOCAL_STACK_READY ${stackFile}\n`);
+  } catch (err) {
+    process.stderr.write(`[stack] could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+    await shutdown(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[stack] ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
