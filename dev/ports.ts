@@ -19,3 +19,15 @@ export async function assertPortsFree(ports: { name: string; port: number }[], h
     );
   }
 }
+
+/** A port that is free now (for a child process that needs its port before it starts). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

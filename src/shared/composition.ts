@@ -1,8 +1,20 @@
-import { TableServiceClient } from '@azure/data-tables';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { DefaultAzureCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { GraphApi } from './adapters/graph/client';
+import { GraphDirectory } from './adapters/graph/directory';
+import { ProvisionerCredentials } from './adapters/identity';
+import { SecretStore } from './adapters/keyvault/secretStore';
+import { MessageQueue } from './adapters/queues/messageQueue';
+import { QUEUES } from './adapters/storageNames';
+import { RegistrationStore } from './adapters/tables/registrationStore';
 import { AppConfig, getConfig } from './config';
+import { getCloud, type Cloud } from './domain';
 import type { HealthProbe } from './health/checkHealth';
+import type { CallbackMessage, ProvisioningDeps, StepMessage } from './provisioning/ports';
+
+/** How long a worker owns a running step: the host's function timeout (host.json functionTimeout, 10 minutes). */
+const STEP_LEASE_MS = 10 * 60 * 1000;
 
 /**
  * The composition root: every client is created once per worker, on first use, from the validated configuration.
@@ -13,6 +25,7 @@ export interface Services {
   tables: TableServiceClient;
   queues: QueueServiceClient;
   healthProbes: HealthProbe[];
+  provisioning: ProvisioningDeps;
 }
 
 /** Any HTTP answer below 500 means the service is there (unauthenticated calls get 401, which is fine here). */
@@ -26,14 +39,52 @@ export function createServices(config: AppConfig): Services {
   const { storage } = config;
   let tables: TableServiceClient;
   let queues: QueueServiceClient;
+  let tableClient: (name: string) => TableClient;
   if (storage.kind === 'connectionString') {
     tables = TableServiceClient.fromConnectionString(storage.connectionString, { allowInsecureConnection: true });
     queues = QueueServiceClient.fromConnectionString(storage.connectionString);
+    tableClient = (name) =>
+      TableClient.fromConnectionString(storage.connectionString, name, { allowInsecureConnection: true });
   } else {
     const credential = new DefaultAzureCredential({ managedIdentityClientId: storage.clientId });
     tables = new TableServiceClient(storage.tableServiceUri, credential);
     queues = new QueueServiceClient(storage.queueServiceUri, credential);
+    tableClient = (name) => new TableClient(storage.tableServiceUri, name, credential);
   }
+
+  const credentials = new ProvisionerCredentials(config);
+  // The provisioner's home (and its vault) is in the public cloud unless the vault's host says otherwise.
+  const homeCloud = getCloud(
+    /\.usgovcloudapi\.net$/i.test(new URL(config.keyVaultUrl).hostname) ? 'AzureUSGovernmentCloud' : 'AzurePublicCloud',
+  );
+  const secrets = new SecretStore(config.keyVaultUrl, credentials.forKeyVault(homeCloud));
+  const directories = new Map<string, GraphDirectory>();
+  const graphFor = (tenantId: string, cloud: Cloud): GraphDirectory => {
+    const key = `${cloud.name}|${tenantId.toLowerCase()}`;
+    let directory = directories.get(key);
+    if (!directory) {
+      const api = new GraphApi(
+        credentials.forTenant(tenantId, cloud),
+        config.graphEndpoint ?? cloud.graphEndpoint,
+        cloud.graphScope,
+        { maxMs: config.graphRetryMaxMs },
+      );
+      directory = new GraphDirectory(api);
+      directories.set(key, directory);
+    }
+    return directory;
+  };
+
+  const provisioning: ProvisioningDeps = {
+    store: new RegistrationStore(tableClient),
+    steps: new MessageQueue<StepMessage>(queues.getQueueClient(QUEUES.steps)),
+    callbacks: new MessageQueue<CallbackMessage>(queues.getQueueClient(QUEUES.callbacks)),
+    graphFor,
+    secrets,
+    now: () => new Date(),
+    random: Math.random,
+    stepLeaseMs: STEP_LEASE_MS,
+  };
 
   const healthProbes: HealthProbe[] = [
     {
@@ -52,13 +103,17 @@ export function createServices(config: AppConfig): Services {
     },
     {
       name: 'entra',
-      target: config.authorityHost,
-      check: (signal) => answers(`${config.authorityHost}/organizations/v2.0/.well-known/openid-configuration`, signal),
+      target: config.authorityHost ?? homeCloud.authorityHost,
+      check: (signal) =>
+        answers(
+          `${config.authorityHost ?? homeCloud.authorityHost}/${config.provisioner.tenantId}/v2.0/.well-known/openid-configuration`,
+          signal,
+        ),
     },
     {
       name: 'graph',
-      target: config.graphEndpoint,
-      check: (signal) => answers(`${config.graphEndpoint}/v1.0/`, signal),
+      target: config.graphEndpoint ?? homeCloud.graphEndpoint,
+      check: (signal) => answers(`${config.graphEndpoint ?? homeCloud.graphEndpoint}/v1.0/`, signal),
     },
     {
       name: 'keyVault',
@@ -66,7 +121,7 @@ export function createServices(config: AppConfig): Services {
       check: (signal) => answers(`${config.keyVaultUrl}/secrets?api-version=7.5`, signal),
     },
   ];
-  return { config, tables, queues, healthProbes };
+  return { config, tables, queues, healthProbes, provisioning };
 }
 
 let services: Services | undefined;

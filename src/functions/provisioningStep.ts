@@ -1,0 +1,22 @@
+import { app, InvocationContext } from '@azure/functions';
+import { getServices } from '../shared/composition';
+import { QUEUES } from '../shared/adapters/storageNames';
+import { parseStepMessage } from '../shared/provisioning/messages';
+import { runStep } from '../shared/provisioning/runStep';
+
+/** Runs one provisioning step. Throwing (storage down, row not yet visible) hands the message back for a retry. */
+export async function provisioningStepHandler(message: unknown, context: InvocationContext): Promise<void> {
+  const step = parseStepMessage(message);
+  const result = await runStep(getServices().provisioning, step, {
+    info: (m) => context.log(m),
+    warn: (m) => context.warn(m),
+    error: (m) => context.error(m),
+  });
+  context.log(`step ${step.step} of ${step.requestId}: ${JSON.stringify(result)}`);
+}
+
+app.storageQueue('provisioningStep', {
+  queueName: QUEUES.steps,
+  connection: 'AzureWebJobsStorage',
+  handler: provisioningStepHandler,
+});

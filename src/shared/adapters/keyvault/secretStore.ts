@@ -1,0 +1,130 @@
+import { RestError } from '@azure/core-rest-pipeline';
+import type { TokenCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+
+export interface StoredSecret {
+  /** `{vault}/secrets/{name}/{version}` */
+  id: string;
+  name: string;
+  version: string;
+  expiresOn: Date | undefined;
+  tags: Record<string, string>;
+  enabled: boolean;
+}
+
+export interface PutSecretOptions {
+  contentType: string;
+  expiresOn: Date;
+  tags: Record<string, string>;
+}
+
+export class KeyVaultError extends Error {
+  readonly code: string;
+  constructor(
+    readonly status: number,
+    vaultCode: string,
+    message: string,
+    cause: unknown,
+  ) {
+    super(`Key Vault: ${status} ${vaultCode}: ${message}`, { cause });
+    this.name = 'KeyVaultError';
+    this.code = `KEY_VAULT_${vaultCode.replace(/[A-Z]/g, (c, i: number) => (i ? '_' : '') + c).toUpperCase()}`;
+  }
+}
+
+function wrap(err: unknown): never {
+  if (err instanceof RestError) {
+    const body = err.details as { error?: { code?: string; message?: string } } | undefined;
+    throw new KeyVaultError(err.statusCode ?? 0, body?.error?.code ?? err.code ?? 'Error', err.message, err);
+  }
+  throw err;
+}
+
+/**
+ * The vault that keeps the server apps' client secrets. Values go in and never come back out through this class:
+ * the service itself never needs to read a secret (Configuration Manager's import script reads it).
+ */
+export class SecretStore {
+  readonly #client: SecretClient;
+
+  constructor(vaultUrl: string, credential: TokenCredential) {
+    this.#client = new SecretClient(vaultUrl, credential, {
+      // The vault's challenge names its resource; locally the vault is not on *.vault.azure.net.
+      disableChallengeResourceVerification: !/\.vault\.(azure\.net|usgovcloudapi\.net|azure\.cn)$/i.test(
+        new URL(vaultUrl).hostname,
+      ),
+    });
+  }
+
+  get vaultUrl(): string {
+    return this.#client.vaultUrl;
+  }
+
+  async put(name: string, value: string, options: PutSecretOptions): Promise<StoredSecret> {
+    try {
+      const s = await this.#client.setSecret(name, value, {
+        contentType: options.contentType,
+        expiresOn: options.expiresOn,
+        tags: options.tags,
+      });
+      return toStored(s.properties);
+    } catch (err) {
+      return wrap(err);
+    }
+  }
+
+  /** The latest version's properties (no value), or undefined when the secret does not exist. */
+  async latest(name: string): Promise<StoredSecret | undefined> {
+    return (await this.versions(name)).at(-1);
+  }
+
+  /** Every version's properties (no values), oldest first. */
+  async versions(name: string): Promise<StoredSecret[]> {
+    try {
+      const out: { secret: StoredSecret; created: number }[] = [];
+      for await (const p of this.#client.listPropertiesOfSecretVersions(name)) {
+        out.push({ secret: toStored(p), created: p.createdOn?.getTime() ?? 0 });
+      }
+      return out.sort((a, b) => a.created - b.created).map((v) => v.secret);
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 404) return [];
+      return wrap(err);
+    }
+  }
+
+  async disable(name: string, version: string): Promise<void> {
+    try {
+      await this.#client.updateSecretProperties(name, version, { enabled: false });
+    } catch (err) {
+      wrap(err);
+    }
+  }
+
+  /** Reads a value the service owns (e.g. its callback signing key); never a provisioned client secret. */
+  async readOwnValue(name: string): Promise<string | undefined> {
+    try {
+      return (await this.#client.getSecret(name)).value;
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      return wrap(err);
+    }
+  }
+}
+
+function toStored(p: {
+  id?: string;
+  name: string;
+  version?: string;
+  expiresOn?: Date;
+  tags?: Record<string, string>;
+  enabled?: boolean;
+}): StoredSecret {
+  return {
+    id: p.id ?? '',
+    name: p.name,
+    version: p.version ?? '',
+    expiresOn: p.expiresOn,
+    tags: p.tags ?? {},
+    enabled: p.enabled !== false,
+  };
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import {
+  applyStepEvent,
+  DEFAULT_RETRY_POLICY,
+  getCloud,
+  IllegalTransitionError,
+  runnableSteps,
+  STEP_NAMES,
+  type PipelineState,
+  type StepError,
+  type StepName,
+} from '../domain';
+import { GraphRequestError } from '../adapters/graph/errors';
+import { KeyVaultError } from '../adapters/keyvault/secretStore';
+import type { RegistrationRecord } from '../adapters/tables/registrationStore';
+import type { Logger, ProvisioningDeps, StepMessage } from './ports';
+import { STEP_HANDLERS, VerificationFailedError } from './steps';
+
+function isStepName(value: string): value is StepName {
+  return (STEP_NAMES as readonly string[]).includes(value);
+}
+
+/** How a failure of a step is recorded: retryable (Graph lag, throttling, 5xx) or terminal. */
+export function toStepError(err: unknown): StepError {
+  if (err instanceof GraphRequestError) {
+    return {
+      code: err.code,
+      message: `${err.method} ${err.path}: ${err.status || 'network'} ${err.graphCode}: ${err.message}`,
+      retryable: err.transient,
+      ...(err.retryAfterMs !== undefined ? { retryAfterSeconds: Math.ceil(err.retryAfterMs / 1000) } : {}),
+    };
+  }
+  if (err instanceof KeyVaultError) {
+    return {
+      code: err.code,
+      message: err.message,
+      retryable: err.status === 0 || err.status === 429 || err.status >= 500,
+    };
+  }
+  if (err instanceof VerificationFailedError) return { code: err.code, message: err.message, retryable: true };
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string') {
+    return { code: err.code, message: err.message, retryable: false };
+  }
+  // Network-level failures of the SDKs (ECONNRESET, fetch failed) are transient.
+  const message = err instanceof Error ? err.message : String(err);
+  const transient = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|socket hang up|fetch failed|network/i.test(message);
+  return { code: transient ? 'NETWORK_ERROR' : 'STEP_ERROR', message, retryable: transient };
+}
+
+export type StepRunResult =
+  | { outcome: 'succeeded'; enqueued: StepName[] }
+  | { outcome: 'retryScheduled'; retryAt: string }
+  | { outcome: 'failed'; error: StepError }
+  | { outcome: 'skipped'; reason: string };
+
+/** Queues every step that may start now (duplicates are harmless: a step that is done or leased is skipped). */
+async function enqueueRunnable(
+  deps: ProvisioningDeps,
+  pipeline: PipelineState,
+  requestId: string,
+): Promise<StepName[]> {
+  const runnable = runnableSteps(pipeline, deps.now()).filter((s) => pipeline.steps[s].status === 'Pending');
+  await Promise.all(runnable.map((step) => deps.steps.send({ requestId, step })));
+  return runnable;
+}
+
+/**
+ * Runs one step of one request (the queue handler's use case). At-least-once delivery is expected: a step that is
+ * done re-queues its successors; one that another worker holds a live lease on is skipped; a stale lease (a worker
+ * that died) is taken over. Retryable failures are recorded with their backoff and the step is queued again for
+ * that time; terminal ones fail the step (and the request). Storage failures throw, for the queue to retry.
+ */
+export async function runStep(deps: ProvisioningDeps, message: StepMessage, log: Logger): Promise<StepRunResult> {
+  if (!isStepName(message.step)) return { outcome: 'skipped', reason: `unknown step '${message.step}'` };
+  const step = message.step;
+  const owner = randomUUID();
+  let skip: string | undefined;
+
+  // 1. Claim the step: Running, attempt + 1, a lease.
+  const claimed = await deps.store.update(message.requestId, (current) => {
+    skip = undefined;
+    const rec = current;
+    const record = rec.pipeline.steps[step];
+    const now = deps.now();
+    if (record.status === 'Succeeded' || record.status === 'Skipped') return ((skip = 'done'), undefined);
+    if (record.status === 'Failed') return ((skip = 'failed'), undefined);
+    const lease = rec.leases?.[step];
+    if (record.status === 'Running' && lease && Date.parse(lease.until) > now.getTime()) {
+      return ((skip = `leased by another worker until ${lease.until}`), undefined);
+    }
+    if (record.status === 'RetryWaiting' && record.retryAt && Date.parse(record.retryAt) > now.getTime()) {
+      return ((skip = 'notDue'), undefined);
+    }
+    let pipeline: PipelineState;
+    try {
+      pipeline = applyStepEvent(rec.pipeline, step, { type: 'started' }, now);
+    } catch (err) {
+      if (err instanceof IllegalTransitionError) return ((skip = err.message), undefined);
+      throw err;
+    }
+    const leases = {
+      ...rec.leases,
+      [step]: { owner, until: new Date(now.getTime() + deps.stepLeaseMs).toISOString() },
+    };
+    return { ...rec, pipeline, leases, updatedAt: now.toISOString() };
+  });
+  if (!claimed) {
+    // The row is not there (yet): the message may have overtaken the request's creation. Throw to retry.
+    throw new Error(`registration ${message.requestId} not found`);
+  }
+  if (skip === 'done') {
+    const enqueued = await enqueueRunnable(deps, claimed.record.pipeline, message.requestId);
+    return { outcome: 'skipped', reason: `already done; queued ${enqueued.join(', ') || 'nothing'}` };
+  }
+  const retryAt = claimed.record.pipeline.steps[step].retryAt;
+  if (skip === 'notDue' && retryAt) {
+    // Delivered before its backoff ended (clock skew, a duplicate): queue it again for the right time.
+    const delaySeconds = Math.max(1, (Date.parse(retryAt) - deps.now().getTime()) / 1000);
+    await deps.steps.send({ requestId: message.requestId, step }, { delaySeconds });
+    return { outcome: 'retryScheduled', retryAt };
+  }
+  if (skip) return { outcome: 'skipped', reason: skip };
+
+  // 2. Do the work.
+  const { record } = claimed;
+  const request = record.request;
+  const cloud = getCloud(request.cloud);
+  let outputs: Record<string, string> | undefined;
+  let failure: StepError | undefined;
+  try {
+    outputs = await STEP_HANDLERS[step]({
+      requestId: message.requestId,
+      request,
+      pipeline: record.pipeline,
+      graph: deps.graphFor(request.tenantId, cloud),
+      secrets: deps.secrets,
+      now: deps.now(),
+    });
+  } catch (err) {
+    failure = toStepError(err);
+    log.warn(
+      `step ${step} of ${message.requestId} failed (${failure.retryable ? 'retryable' : 'terminal'}): ${failure.message}`,
+    );
+  }
+
+  // 3. Record the result (only if we still own the lease) and queue what comes next.
+  let result: StepRunResult = { outcome: 'skipped', reason: 'lease lost' };
+  const saved = await deps.store.update(message.requestId, (current) => {
+    const rec = current;
+    if (rec.leases?.[step]?.owner !== owner || rec.pipeline.steps[step].status !== 'Running') return undefined;
+    const now = deps.now();
+    const { handoff, ...ledgerOutputs } = outputs ?? {};
+    const pipeline = applyStepEvent(
+      rec.pipeline,
+      step,
+      failure ? { type: 'failed', error: failure } : { type: 'succeeded', outputs: ledgerOutputs },
+      now,
+      DEFAULT_RETRY_POLICY,
+      0.5 + deps.random() / 2,
+    );
+    const { [step]: _released, ...leases } = rec.leases ?? {};
+    const next: RegistrationRecord = { ...rec, pipeline, leases, updatedAt: now.toISOString() };
+    if (handoff !== undefined) next.outputs = JSON.parse(handoff) as unknown;
+    return next;
+  });
+  if (!saved || saved.record.pipeline.steps[step].status === 'Running') return result;
+
+  const pipeline = saved.record.pipeline;
+  const status = pipeline.steps[step];
+  if (status.status === 'Succeeded') {
+    result = { outcome: 'succeeded', enqueued: await enqueueRunnable(deps, pipeline, message.requestId) };
+  } else if (status.status === 'RetryWaiting' && status.retryAt) {
+    const delaySeconds = Math.max(0, (Date.parse(status.retryAt) - deps.now().getTime()) / 1000);
+    await deps.steps.send({ requestId: message.requestId, step }, { delaySeconds });
+    result = { outcome: 'retryScheduled', retryAt: status.retryAt };
+  } else {
+    result = { outcome: 'failed', error: status.lastError ?? failure! };
+  }
+  if (pipeline.state === 'Succeeded' || pipeline.state === 'Failed') {
+    if (record.pipeline.state !== pipeline.state && saved.record.request.callbackUrl) {
+      await deps.callbacks.send({ requestId: message.requestId });
+    }
+  }
+  return result;
+}
+
+/**
+ * The poison-queue handler's use case: a step whose message failed every delivery (the worker crashed or storage
+ * failed each time) is marked Failed with a reason an operator can act on, which fails the request.
+ */
+export async function failPoisonedStep(
+  deps: ProvisioningDeps,
+  message: StepMessage,
+  dequeueCount: number,
+): Promise<void> {
+  if (!isStepName(message.step)) return;
+  const step = message.step;
+  const reason: StepError = {
+    code: 'STEP_DELIVERY_EXHAUSTED',
+    message:
+      `The ${step} step failed ${dequeueCount} deliveries without recording a result (worker crash or storage ` +
+      `failure). Check the Function App logs for this request id, then POST /api/registrations/${message.requestId}/retry.`,
+    retryable: false,
+  };
+  const saved = await deps.store.update(message.requestId, (current) => {
+    const rec = current;
+    const status = rec.pipeline.steps[step].status;
+    if (status === 'Succeeded' || status === 'Skipped' || status === 'Failed') return undefined;
+    const now = deps.now();
+    let pipeline = rec.pipeline;
+    if (status !== 'Running') {
+      try {
+        pipeline = applyStepEvent(pipeline, step, { type: 'started' }, now);
+      } catch {
+        return undefined;
+      }
+    }
+    pipeline = applyStepEvent(pipeline, step, { type: 'failed', error: reason }, now);
+    const { [step]: _released, ...leases } = rec.leases ?? {};
+    return { ...rec, pipeline, leases, updatedAt: now.toISOString() };
+  });
+  if (saved?.record.pipeline.state === 'Failed' && saved.record.request.callbackUrl) {
+    await deps.callbacks.send({ requestId: message.requestId });
+  }
+}

@@ -1,0 +1,101 @@
+import { eventually, RunningStack, startStack } from '../support/stack';
+
+/**
+ * Issue 4's robustness acceptance through the whole local stack: 50 concurrent tickets against a Graph that lags
+ * (new objects invisible for a while) and throttles 20% of calls all succeed, with exactly one app pair each and no
+ * orphaned credential; and the same ticket POSTed 10 times at once yields one request.
+ */
+
+type Json = Record<string, any>;
+
+let stack: RunningStack;
+let tenantId: string;
+
+const ticket = (ticketId: string): Json => ({
+  ticketId,
+  requestedBy: 'itsm@contoso.com',
+  service: 'CloudManagement',
+  action: 'create',
+  tenantId,
+  tenantName: 'contoso.onmicrosoft.com',
+  cloud: 'AzurePublicCloud',
+  serverApp: { displayName: `CMG-Server-${ticketId}`, appIdUri: `api://${tenantId}/${ticketId}` },
+  clientApp: { displayName: `CMG-Client-${ticketId}` },
+});
+
+const post = (body: unknown) =>
+  stack.api('/registrations', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  stack = await startStack({
+    graphFaults: {
+      seed: 4242,
+      throttleRate: 0.2,
+      retryAfterSeconds: 1,
+      replicationLagMs: 1500,
+      replicationLagJitterMs: 1000,
+    },
+  });
+  tenantId = stack.info.tenants[0]!.tenantId;
+}, 60_000);
+
+afterAll(async () => {
+  expect(await stack?.stop()).toBe(0);
+});
+
+it('50 concurrent tickets under replication lag and 20% throttling all succeed, one app pair each, no orphan credential', async () => {
+  const tickets = Array.from({ length: 50 }, (_, i) => `CHG-LOAD-${String(i).padStart(3, '0')}`);
+  const accepted = await Promise.all(tickets.map((t) => post(ticket(t))));
+  expect(accepted.map((r) => r.status)).toEqual(tickets.map(() => 202));
+  const ids = accepted.map((r) => (r.json as Json).id as string);
+
+  const finished = await eventually(
+    async () => {
+      const page = (await stack.api(`/registrations?tenantId=${tenantId}&top=100`)).json as Json;
+      const done = (page.items as Json[]).filter((i) => i.status === 'Succeeded' || i.status === 'Failed');
+      return done.length === ids.length ? done : undefined;
+    },
+    240_000,
+    'all 50 requests to finish',
+  );
+  expect(finished.filter((i) => i.status !== 'Succeeded')).toEqual([]);
+
+  const dump = (await stack.admin(`${stack.info.emulators.graphAdmin}/tenants/${tenantId}/objects`)) as {
+    applications: { data: Json }[];
+    servicePrincipals: { data: Json }[];
+  };
+  // The faults really were on (a throttled call is refused before its token is read, so it has no tenant).
+  const calls = ((await stack.admin(`${stack.info.emulators.graphAdmin}/calls`)) as { value: Json[] }).value;
+  expect(calls.filter((c) => c.status === 429).length).toBeGreaterThan(0);
+  expect(calls.filter((c) => c.fault === 'replicationLag').length).toBeGreaterThan(0);
+
+  for (const id of ids) {
+    const r = (await stack.api(`/registrations/${id}`)).json as Json;
+    const mine = dump.applications.filter((a) =>
+      ((a.data.tags as string[] | undefined) ?? []).includes(`cm-entra-provisioner:request:${id}`),
+    );
+    expect(mine.map((a) => a.data.appId).sort()).toEqual([r.objects.serverApp.appId, r.objects.clientApp.appId].sort());
+    const serverApp = mine.find((a) => a.data.appId === r.objects.serverApp.appId)!.data;
+    // Exactly one credential, the one in Key Vault: no orphan left by a retried attempt.
+    expect((serverApp.passwordCredentials as Json[]).map((p) => p.keyId)).toEqual([r.secret.keyId]);
+    expect(dump.servicePrincipals.filter((s) => s.data.appId === r.objects.serverApp.appId)).toHaveLength(1);
+    expect(dump.servicePrincipals.filter((s) => s.data.appId === r.objects.clientApp.appId)).toHaveLength(1);
+  }
+  // 50 pairs, plus the provisioner's own registration.
+  expect(dump.applications).toHaveLength(101);
+}, 300_000);
+
+it('the same ticket POSTed 10 times concurrently yields one request', async () => {
+  const body = ticket('CHG-SAME');
+  const results = await Promise.all(Array.from({ length: 10 }, () => post(body)));
+  const ids = new Set(results.map((r) => (r.json as Json).id));
+  expect(ids.size).toBe(1);
+  expect(results.filter((r) => r.status === 202)).toHaveLength(1);
+  expect(results.filter((r) => r.status === 200)).toHaveLength(9);
+  const listed = (await stack.api('/registrations?ticketId=CHG-SAME')).json as Json;
+  expect(listed.items).toHaveLength(1);
+});

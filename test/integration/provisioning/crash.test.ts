@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { ensureDevCertificates } from '../../../dev/certs';
+import { demoTenants, PROVISIONER } from '../../../dev/demoTenants';
+import { startEmulators, type RunningEmulators } from '../../../dev/emulators';
+import type { GraphDirectory } from '../../../src/shared/adapters/graph/directory';
+import type { RegistrationRecord } from '../../../src/shared/adapters/tables/registrationStore';
+import { createServices } from '../../../src/shared/composition';
+import { loadConfig } from '../../../src/shared/config';
+import { STEP_NAMES, type StepName } from '../../../src/shared/domain';
+import type { ProvisioningDeps, StepMessage } from '../../../src/shared/provisioning/ports';
+import { submitRegistration } from '../../../src/shared/provisioning/requests';
+import { runStep } from '../../../src/shared/provisioning/runStep';
+
+/**
+ * "Stopping the step worker after each step in turn and redelivering creates no duplicate object": for every step,
+ * a worker does the step's work in Graph and Key Vault and dies before recording it; the message comes back after the
+ * lease expired; the pipeline finishes; each request still has exactly one of everything.
+ */
+
+class WorkerDied extends Error {}
+
+/** A stand-in for `target` where `overrides(prop)` may replace a method; everything else is the real, bound one. */
+function intercept<T extends object>(target: T, override: (prop: string | symbol) => unknown): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      const replaced = override(prop);
+      if (replaced !== undefined) return replaced;
+      const value = Reflect.get(t, prop, t) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+}
+
+let emulators: RunningEmulators;
+let base: ProvisioningDeps;
+const tenantId = demoTenants()[0]!.tenantId;
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+beforeAll(async () => {
+  const certs = await ensureDevCertificates();
+  emulators = await startEmulators({
+    tenants: demoTenants(),
+    tls: { cert: certs.cert, key: certs.key },
+    keyVault: { allowedPrincipals: [PROVISIONER.clientId], allowValueDump: false },
+  });
+  const config = loadConfig({
+    AzureWebJobsStorage: process.env.TEST_AZURITE_CONNECTION_STRING,
+    KEY_VAULT_URL: emulators.keyVault!.url,
+    PROVISIONER_CLIENT_ID: PROVISIONER.clientId,
+    PROVISIONER_TENANT_ID: tenantId,
+    PROVISIONER_CREDENTIAL: 'clientSecret',
+    PROVISIONER_CLIENT_SECRET: PROVISIONER.clientSecret,
+    GRAPH_ENDPOINT: emulators.graph.url,
+    AZURE_AUTHORITY_HOST: emulators.entra.url,
+  });
+  base = createServices(config).provisioning;
+}, 60_000);
+
+afterAll(async () => {
+  await emulators?.close();
+});
+
+/** Deps with a clock the test moves, an in-memory step queue, and a store that can die once for one step. */
+function harness(crashAfter?: StepName) {
+  let now = Date.now();
+  const queue: StepMessage[] = [];
+  let crashed = false;
+  const store = intercept(base.store, (prop) => {
+    if (prop !== 'update') return undefined;
+    return (id: string, change: (r: RegistrationRecord) => RegistrationRecord | undefined) =>
+      base.store.update(id, (current) => {
+        const next = change(current);
+        const recording =
+          crashAfter !== undefined &&
+          next !== undefined &&
+          current.pipeline.steps[crashAfter].status === 'Running' &&
+          next.pipeline.steps[crashAfter].status !== 'Running';
+        if (recording && !crashed) {
+          crashed = true;
+          throw new WorkerDied(`worker died after ${crashAfter}, before recording it`);
+        }
+        return next;
+      });
+  });
+  const deps: ProvisioningDeps = {
+    ...base,
+    store,
+    now: () => new Date(now),
+    steps: { name: 'memory', send: (m: StepMessage) => Promise.resolve(void queue.push(m)) } as never,
+    callbacks: { name: 'memory', send: () => Promise.resolve() } as never,
+  };
+  return {
+    deps,
+    queue,
+    crashed: () => crashed,
+    advance: (ms: number) => (now += ms),
+  };
+}
+
+/** Delivers queued messages until the queue is empty; a message whose worker died is delivered again later. */
+async function drain(h: ReturnType<typeof harness>): Promise<void> {
+  for (let i = 0; i < 200 && h.queue.length > 0; i++) {
+    const message = h.queue.shift()!;
+    try {
+      const result = await runStep(h.deps, message, silent);
+      if (result.outcome === 'retryScheduled') h.advance(Date.parse(result.retryAt) - h.deps.now().getTime() + 1);
+    } catch (err) {
+      if (!(err instanceof WorkerDied)) throw err;
+      h.advance(h.deps.stepLeaseMs + 1000); // the dead worker's lease runs out, the queue redelivers
+      h.queue.push(message);
+    }
+  }
+  expect(h.queue).toEqual([]);
+}
+
+function ticket(ticketId: string) {
+  return {
+    ticketId,
+    requestedBy: 'ops@contoso.com',
+    service: 'CloudManagement',
+    action: 'create',
+    tenantId,
+    tenantName: 'contoso.onmicrosoft.com',
+    cloud: 'AzurePublicCloud',
+    serverApp: { displayName: `CMG-${ticketId}`, appIdUri: `api://${tenantId}/${ticketId}` },
+    clientApp: { displayName: `CMG-Client-${ticketId}` },
+  };
+}
+
+async function assertExactlyOneOfEverything(requestId: string): Promise<void> {
+  const record = (await base.store.get(requestId))!.record;
+  expect(record.pipeline.state).toBe('Succeeded');
+  const dump = emulators.graph.dump(tenantId)!;
+  const mine = dump.applications.filter((a) =>
+    ((a.data.tags as string[] | undefined) ?? []).includes(`cm-entra-provisioner:request:${requestId}`),
+  );
+  expect(mine).toHaveLength(2);
+  const appIds = mine.map((a) => a.data.appId as string);
+  const sps = dump.servicePrincipals.filter((s) => appIds.includes(s.data.appId as string));
+  expect(sps).toHaveLength(2);
+  const spIds = sps.map((s) => s.data.id as string);
+  expect(dump.appRoleAssignments.filter((a) => spIds.includes(a.data.principalId as string))).toHaveLength(1);
+  expect(dump.oauth2PermissionGrants.filter((g) => spIds.includes(g.data.clientId as string))).toHaveLength(2);
+  const serverOut = record.pipeline.steps.serverApp.outputs!;
+  const server = mine.find((a) => a.data.appId === serverOut.appId)!;
+  const keyIds = ((server.data.passwordCredentials as { keyId: string }[]) ?? []).map((p) => p.keyId);
+  expect(keyIds).toEqual([record.pipeline.steps.serverSecret.outputs!.keyId]);
+  const versions = await base.secrets.versions(`cm-server-app-secret-${requestId}`);
+  expect(versions.filter((v) => v.enabled).map((v) => v.tags.credentialKeyId)).toEqual(keyIds.slice(-1));
+}
+
+describe('a worker that dies after a step, before recording it', () => {
+  it.each(STEP_NAMES.map((s) => [s]))('after %s: redelivery creates no duplicate', async (step) => {
+    const h = harness(step);
+    const { record } = await submitRegistration(h.deps, ticket(`CRASH-${step}-${randomUUID().slice(0, 8)}`));
+    await drain(h);
+    expect(h.crashed()).toBe(true);
+    await assertExactlyOneOfEverything(record.requestId);
+  });
+});
+
+describe('a worker that dies between addPassword and the Key Vault write', () => {
+  it('leaves a credential that the next attempt removes; one credential survives, the one in Key Vault', async () => {
+    // The worker dies mid-step: the vault write never happens, its clean-up never runs, nothing is recorded.
+    const h = harness('serverSecret');
+    let died = false;
+    const secrets = intercept(base.secrets, (prop) =>
+      prop === 'put' && !died
+        ? () => {
+            died = true;
+            return Promise.reject(new WorkerDied('worker died before the vault write'));
+          }
+        : undefined,
+    );
+    // While the worker is dying, nothing it would do afterwards happens: its clean-up never runs either.
+    const graphFor = (t: string, c: Parameters<ProvisioningDeps['graphFor']>[1]): GraphDirectory => {
+      return intercept(base.graphFor(t, c), (prop) => {
+        if (prop === 'removePassword' && died && !cleanedUpOnce) {
+          cleanedUpOnce = true;
+          return () => Promise.reject(new WorkerDied('dead workers clean nothing'));
+        }
+        return undefined;
+      });
+    };
+    let cleanedUpOnce = false;
+    h.deps.secrets = secrets;
+    h.deps.graphFor = graphFor;
+    const { record } = await submitRegistration(h.deps, ticket(`ORPHAN-${randomUUID().slice(0, 8)}`));
+    await drain(h);
+    expect(died).toBe(true);
+    const rec = (await base.store.get(record.requestId))!.record;
+    // The first attempt failed with the (simulated) crash and was retried by the pipeline.
+    expect(rec.pipeline.steps.serverSecret.attempts).toBeGreaterThan(1);
+    await assertExactlyOneOfEverything(record.requestId);
+  });
+});
