@@ -34,6 +34,8 @@ export function makeFixtureApp(options: {
     FUNCTIONS_WORKER_RUNTIME: 'node',
     AzureWebJobsStorage: process.env.TEST_AZURITE_CONNECTION_STRING,
     FIXTURE_LOG_FILE: logFile,
+    // Every fixture app gets its own queues: tests run in parallel against one Azurite.
+    FIXTURE_WORK_QUEUE: `work-${randomUUID().slice(0, 8)}`,
     FIXTURE_FAIL_QUEUE: `fail-${randomUUID().slice(0, 8)}`,
     FIXTURE_TIMER_SCHEDULE: '0 0 0 1 1 *',
     ...options.values,

@@ -25,7 +25,7 @@ describe('local host: lifecycle', () => {
   it('prints every function with its trigger at start-up', () => {
     const out = host.output();
     expect(out).toContain(`getRegistration: [GET] ${host.url}/api/registrations/{id}`);
-    expect(out).toContain(`workItem: queueTrigger 'work-items'`);
+    expect(out).toContain(`workItem: queueTrigger '${app.values.FIXTURE_WORK_QUEUE}'`);
     expect(out).toContain(`everyTwoSeconds: timerTrigger '0 0 0 1 1 *'`);
   });
 });

@@ -8,13 +8,12 @@ describe('local host: storage queue triggers on Azurite', () => {
   let host: RunningHost;
   let service: QueueServiceClient;
   let failQueue: string;
+  let workQueue: string;
 
   beforeAll(async () => {
     service = QueueServiceClient.fromConnectionString(process.env.TEST_AZURITE_CONNECTION_STRING!);
-    // Each run uses fresh queues so messages left by another test file cannot interfere.
-    await service.getQueueClient('work-items').createIfNotExists();
-    await service.getQueueClient('work-items').clearMessages();
     app = makeFixtureApp({});
+    workQueue = app.values.FIXTURE_WORK_QUEUE!;
     failQueue = app.values.FIXTURE_FAIL_QUEUE!;
     host = await startHost(app.dir);
   });
@@ -25,7 +24,7 @@ describe('local host: storage queue triggers on Azurite', () => {
   });
 
   it('delivers a base64 JSON message to the handler as an object, with dequeueCount and id in its metadata', async () => {
-    const queue = service.getQueueClient('work-items');
+    const queue = service.getQueueClient(workQueue);
     const sent = await queue.sendMessage(b64(JSON.stringify({ ticketId: 'T-1', n: 1 })));
     const entry = await waitFor(
       () => app.readLog().find((e) => e.fn === 'workItem' && (e.message as { ticketId?: string }).ticketId === 'T-1'),
