@@ -6,13 +6,12 @@ import {
   IdempotencyConflictError,
   requestFingerprint,
   retryFailed,
-  runnableSteps,
   SERVICE_CATALOG,
-  type PipelineState,
   type RequestState,
 } from '../domain';
 import type { ListFilter, Page, RegistrationRecord } from '../adapters/tables/registrationStore';
 import type { ProvisioningDeps } from './ports';
+import { enqueueRunnable } from './runStep';
 
 export class RegistrationNotFoundError extends DomainError {
   constructor(id: string) {
@@ -36,11 +35,6 @@ export class ActionNotAvailableError extends DomainError {
       errors: [{ field: '/action', code: 'ACTION_NOT_AVAILABLE', message: `'${action}' is not available yet` }],
     });
   }
-}
-
-async function enqueueRunnable(deps: ProvisioningDeps, pipeline: PipelineState, requestId: string): Promise<void> {
-  const runnable = runnableSteps(pipeline, deps.now()).filter((s) => pipeline.steps[s].status === 'Pending');
-  await Promise.all(runnable.map((step) => deps.steps.send({ requestId, step })));
 }
 
 /**

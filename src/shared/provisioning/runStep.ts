@@ -54,7 +54,7 @@ export type StepRunResult =
   | { outcome: 'skipped'; reason: string };
 
 /** Queues every step that may start now (duplicates are harmless: a step that is done or leased is skipped). */
-async function enqueueRunnable(
+export async function enqueueRunnable(
   deps: ProvisioningDeps,
   pipeline: PipelineState,
   requestId: string,
@@ -134,6 +134,7 @@ export async function runStep(deps: ProvisioningDeps, message: StepMessage, log:
       pipeline: record.pipeline,
       graph: deps.graphFor(request.tenantId, cloud),
       secrets: deps.secrets,
+      expiryIndex: deps.expiryIndex,
       now: deps.now(),
     });
   } catch (err) {
