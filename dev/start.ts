@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { RunningAzurite, startAzurite, stopChild } from './azurite';
 import { ensureDevCertificates } from './certs';
 import { DATA_DIR, PROJECT_ROOT } from './paths';
-import { demoTenants, PROVISIONER } from './demoTenants';
+import { demoTenants, PROVISIONER, seedApiApps } from './demoTenants';
 import { startEmulators } from './emulators';
 import { parseGraphFaultConfig } from './emulators/graph';
 import { assertPortsFree, freePort } from './ports';
@@ -114,6 +114,8 @@ async function main(): Promise<void> {
     });
     cleanups.push(() => emulators.close());
     const keyVault = emulators.keyVault!;
+    // The API's app registration (app roles) and its ITSM and admin callers, in the home tenant.
+    const api = seedApiApps(emulators.directory, home.tenantId);
     log(`emulators: Entra ${emulators.entra.url}  Graph ${emulators.graph.url}  Key Vault ${keyVault.url}`);
 
     const apiBase = `http://localhost:${PORTS.host}/api`;
@@ -129,6 +131,10 @@ async function main(): Promise<void> {
       GRAPH_ENDPOINT: emulators.graph.url,
       AZURE_AUTHORITY_HOST: emulators.entra.url,
       PUBLIC_API_BASE_URL: apiBase,
+      // The secret renewal sweep's timer (%RENEWAL_SCHEDULE% in its binding): daily at 02:00 UTC, as in Azure.
+      RENEWAL_SCHEDULE: '0 0 2 * * *',
+      API_AUDIENCE: api.audience,
+      ALLOWED_TENANT_IDS: tenants.map((t) => t.tenantId).join(','),
     };
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: certs.caPath, ...settings };
     const host = values['no-host'] ? undefined : await startHost(env, PORTS.host);
@@ -170,6 +176,15 @@ async function main(): Promise<void> {
         homeTenantId: home.tenantId,
         graphAppRoles: PROVISIONER.graphAppRoles,
       },
+      // Callers of the API: get a token with client credentials at `tokenUrl` for `scope`, send it as Bearer.
+      api: {
+        appId: api.appId,
+        appIdUri: api.appIdUri,
+        scope: api.scope,
+        tokenUrl: `${emulators.entra.url}/${home.tenantId}/oauth2/v2.0/token`,
+        callers: api.callers,
+      },
+      allowedTenantIds: tenants.map((t) => t.tenantId),
       tenants: tenants.map((t) => ({
         tenantId: t.tenantId,
         displayName: t.displayName,

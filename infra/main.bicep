@@ -33,6 +33,12 @@ param resourceGroupName string = ''
 @description('Client id of the multi-tenant provisioner app registration. Empty on the first `azd up`: the postprovision hook creates the app, stores its id in the azd environment (PROVISIONER_CLIENT_ID) and sets the app setting.')
 param provisionerClientId string = ''
 
+@description('Audiences of callers\' Entra access tokens: the API app registration\'s client id and/or App ID URI (comma-separated). See docs/deploy.md.')
+param apiAudience string = ''
+
+@description('Comma-separated GUIDs of the tenants that may be provisioned (the allowlist; empty = none).')
+param allowedTenantIds string = ''
+
 @description('Node.js major version of the Function App (Flex Consumption supports 20 and 22).')
 @allowed([
   '20'
@@ -160,6 +166,8 @@ module functionApp './modules/function-app.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     provisionerClientId: provisionerClientId
     provisionerTenantId: tenant().tenantId
+    apiAudience: apiAudience
+    allowedTenantIds: allowedTenantIds
     nodeVersion: nodeVersion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

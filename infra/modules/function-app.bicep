@@ -37,6 +37,12 @@ param provisionerClientId string
 @description('Home tenant of the provisioner app, the Function App and its identity.')
 param provisionerTenantId string
 
+@description('Audiences of callers\' access tokens: the API app registration\'s client id and/or App ID URI (comma-separated).')
+param apiAudience string
+
+@description('Comma-separated GUIDs of the tenants that may be provisioned (empty = none).')
+param allowedTenantIds string
+
 @allowed([
   '20'
   '22'
@@ -139,10 +145,17 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     KEY_VAULT_URL: keyVaultUri
     PROVISIONER_CLIENT_ID: provisionerClientId
     PROVISIONER_TENANT_ID: provisionerTenantId
+    // Callers (src/shared/http/api.ts): Entra tokens for the API app, app roles; and the tenant allowlist.
+    API_AUDIENCE: apiAudience
+    ALLOWED_TENANT_IDS: allowedTenantIds
     PROVISIONER_CREDENTIAL: 'managedIdentityFederation'
     MANAGED_IDENTITY_CLIENT_ID: identityClientId
     // The API's public base URL in links sent to callbacks (set explicitly; change it behind a custom domain).
     PUBLIC_API_BASE_URL: 'https://${site.properties.defaultHostName}/api'
+    // The secret lifecycle: the renewal sweep's timer reads %RENEWAL_SCHEDULE% (the host needs it set), daily 02:00
+    // UTC; secrets are renewed 30 days before they expire.
+    RENEWAL_SCHEDULE: '0 0 2 * * *'
+    RENEW_BEFORE_DAYS: '30'
   }
 }
 

@@ -27,10 +27,16 @@ var queueNames = [
   'provisioning-steps-poison'
   'registration-callbacks'
   'registration-callbacks-poison'
+  'secret-renewals'
+  'secret-renewals-poison'
+  'secret-notifications'
+  'secret-notifications-poison'
 ]
 var tableNames = [
   'registrations'
   'registrationtickets'
+  'secretexpiry'
+  'registrationaudit'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {

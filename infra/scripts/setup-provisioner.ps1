@@ -56,6 +56,7 @@ $Permissions = @(
     [pscustomobject]@{ Name = 'Application.ReadWrite.OwnedBy'; Id = '18a4783c-866b-4cc7-a460-3d5e5662c884'; Why = 'create the CMG server and client app registrations, and change only the apps it created (it owns them)' }
     [pscustomobject]@{ Name = 'AppRoleAssignment.ReadWrite.All'; Id = '06b708a9-e830-4db3-a914-8e69da51d44f'; Why = 'grant admin consent for the application permission the server app needs (Microsoft Graph Directory.Read.All)' }
     [pscustomobject]@{ Name = 'DelegatedPermissionGrant.ReadWrite.All'; Id = '8e8e4742-1d95-4f68-9d56-6ee75648c72a'; Why = 'grant tenant-wide consent for the delegated permissions the apps need (User.Read, the server app scope)' }
+    [pscustomobject]@{ Name = 'Organization.Read.All'; Id = '498476ce-e0fe-48b0-b801-37ba7e2685c6'; Why = 'read the verified domains of a target tenant (GET /organization) to check that an https:// App ID URI is on one of them' }
 )
 $FicName = 'function-app-managed-identity'
 $GuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'

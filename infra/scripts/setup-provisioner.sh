@@ -23,6 +23,7 @@ PERMISSIONS=(
   'Application.ReadWrite.OwnedBy|18a4783c-866b-4cc7-a460-3d5e5662c884|create the CMG server and client app registrations, and change only the apps it created (it owns them)'
   'AppRoleAssignment.ReadWrite.All|06b708a9-e830-4db3-a914-8e69da51d44f|grant admin consent for the application permission the server app needs (Microsoft Graph Directory.Read.All)'
   'DelegatedPermissionGrant.ReadWrite.All|8e8e4742-1d95-4f68-9d56-6ee75648c72a|grant tenant-wide consent for the delegated permissions the apps need (User.Read, the server app scope)'
+  'Organization.Read.All|498476ce-e0fe-48b0-b801-37ba7e2685c6|read the verified domains of a target tenant (GET /organization) to check that an https:// App ID URI is on one of them'
 )
 FIC_NAME='function-app-managed-identity'
 

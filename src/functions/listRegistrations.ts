@@ -1,8 +1,10 @@
-import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { app, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { getServices } from '../shared/composition';
+import { apiHandler } from '../shared/http/api';
+import { API_ROLES } from '../shared/security/roles';
 import { REQUEST_STATES, type RequestState } from '../shared/domain';
 import { apiBase } from '../shared/http/body';
-import { HttpRequestError, problemResponse } from '../shared/http/problem';
+import { HttpRequestError } from '../shared/http/problem';
 import { listRegistrations, type ListQuery } from '../shared/provisioning/requests';
 
 function parseQuery(q: URLSearchParams): ListQuery {
@@ -33,11 +35,9 @@ function parseQuery(q: URLSearchParams): ListQuery {
 }
 
 /** GET /api/registrations?status=&tenantId=&ticketId=&top=&continuationToken= */
-export async function listRegistrationsHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  try {
+export const listRegistrationsHandler = apiHandler(
+  { role: API_ROLES.read },
+  async (request: HttpRequest): Promise<HttpResponseInit> => {
     const query = parseQuery(request.query);
     const page = await listRegistrations(getServices().provisioning, query);
     const base = apiBase(request);
@@ -64,10 +64,8 @@ export async function listRegistrationsHandler(
         next,
       },
     };
-  } catch (err) {
-    return problemResponse(err, context, new URL(request.url).pathname);
-  }
-}
+  },
+);
 
 app.http('listRegistrations', {
   methods: ['GET'],

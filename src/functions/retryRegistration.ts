@@ -1,15 +1,14 @@
-import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { app, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { getServices } from '../shared/composition';
+import { apiHandler } from '../shared/http/api';
+import { API_ROLES } from '../shared/security/roles';
 import { apiBase } from '../shared/http/body';
-import { problemResponse } from '../shared/http/problem';
 import { retryRegistration } from '../shared/provisioning/requests';
 
 /** POST /api/registrations/{id}/retry — restarts a Failed request from its failed step(s). */
-export async function retryRegistrationHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  try {
+export const retryRegistrationHandler = apiHandler(
+  { role: API_ROLES.admin },
+  async (request: HttpRequest): Promise<HttpResponseInit> => {
     const record = await retryRegistration(getServices().provisioning, request.params.id ?? '');
     const statusUrl = `${apiBase(request)}/registrations/${record.requestId}`;
     return {
@@ -17,10 +16,8 @@ export async function retryRegistrationHandler(
       headers: { location: statusUrl, 'cache-control': 'no-store' },
       jsonBody: { id: record.requestId, status: record.pipeline.state, statusUrl },
     };
-  } catch (err) {
-    return problemResponse(err, context, new URL(request.url).pathname);
-  }
-}
+  },
+);
 
 app.http('retryRegistration', {
   methods: ['POST'],

@@ -1,17 +1,19 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { getServices } from '../shared/composition';
+import { apiHandler } from '../shared/http/api';
+import { API_ROLES } from '../shared/security/roles';
 import { apiBase, readJsonBody } from '../shared/http/body';
-import { problemResponse } from '../shared/http/problem';
 import { submitRegistration } from '../shared/provisioning/requests';
 
 /** POST /api/registrations — a ticket in; 202 with a status URL (200 for a replay of the same ticket). */
-export async function submitRegistrationHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  try {
+export const submitRegistrationHandler = apiHandler(
+  { role: API_ROLES.submit },
+  async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const body = await readJsonBody(request);
-    const { created, record } = await submitRegistration(getServices().provisioning, body);
+    const services = getServices();
+    const { created, record } = await submitRegistration(services.provisioning, body, {
+      allowedTenantIds: services.config.allowedTenantIds,
+    });
     const statusUrl = `${apiBase(request)}/registrations/${record.requestId}`;
     context.log(`registration ${record.requestId} for ticket ${record.ticketId}: ${created ? 'accepted' : 'replayed'}`);
     return {
@@ -19,10 +21,8 @@ export async function submitRegistrationHandler(
       headers: { location: statusUrl, 'cache-control': 'no-store' },
       jsonBody: { id: record.requestId, status: record.pipeline.state, statusUrl },
     };
-  } catch (err) {
-    return problemResponse(err, context, new URL(request.url).pathname);
-  }
-}
+  },
+);
 
 app.http('submitRegistration', {
   methods: ['POST'],

@@ -7,11 +7,13 @@ import { ProvisionerCredentials } from './adapters/identity';
 import { SecretStore } from './adapters/keyvault/secretStore';
 import { MessageQueue } from './adapters/queues/messageQueue';
 import { QUEUES } from './adapters/storageNames';
-import { RegistrationStore } from './adapters/tables/registrationStore';
+import { SecretExpiryIndex } from './adapters/tables/secretExpiryIndex';
 import { AppConfig, getConfig } from './config';
+import { AuditedRegistrationStore } from './security/audit';
 import { getCloud, type Cloud } from './domain';
 import type { HealthProbe } from './health/checkHealth';
 import type { CallbackMessage, ProvisioningDeps, StepMessage } from './provisioning/ports';
+import type { LifecycleDeps, NotificationMessage, RenewalMessage } from './lifecycle/ports';
 
 /** How long a worker owns a running step: the host's function timeout (host.json functionTimeout, 10 minutes). */
 const STEP_LEASE_MS = 10 * 60 * 1000;
@@ -26,6 +28,7 @@ export interface Services {
   queues: QueueServiceClient;
   healthProbes: HealthProbe[];
   provisioning: ProvisioningDeps;
+  lifecycle: LifecycleDeps;
 }
 
 /** Any HTTP answer below 500 means the service is there (unauthenticated calls get 401, which is fine here). */
@@ -76,14 +79,28 @@ export function createServices(config: AppConfig): Services {
   };
 
   const provisioning: ProvisioningDeps = {
-    store: new RegistrationStore(tableClient),
+    // Audited: every create/update appends who and why to the append-only audit table (src/shared/security/audit.ts).
+    store: new AuditedRegistrationStore(tableClient),
     steps: new MessageQueue<StepMessage>(queues.getQueueClient(QUEUES.steps)),
     callbacks: new MessageQueue<CallbackMessage>(queues.getQueueClient(QUEUES.callbacks)),
     graphFor,
     secrets,
+    expiryIndex: new SecretExpiryIndex(tableClient),
+    proveClientSecret: (tenantId, cloud, clientId, secret) =>
+      credentials.proveClientSecret(tenantId, cloud, clientId, secret),
     now: () => new Date(),
     random: Math.random,
-    stepLeaseMs: STEP_LEASE_MS,
+    stepLeaseMs: config.stepLeaseMs ?? STEP_LEASE_MS,
+  };
+
+  const lifecycle: LifecycleDeps = {
+    ...provisioning,
+    renewals: new MessageQueue<RenewalMessage>(queues.getQueueClient(QUEUES.secretRenewals)),
+    notifications: new MessageQueue<NotificationMessage>(queues.getQueueClient(QUEUES.secretNotifications)),
+    renewBeforeDays: config.lifecycle.renewBeforeDays,
+    notificationWebhookUrl: config.lifecycle.notificationWebhookUrl,
+    callbackSigningSecretName: config.callbackSigningSecretName,
+    apiBase: config.publicApiBase,
   };
 
   const healthProbes: HealthProbe[] = [
@@ -121,7 +138,7 @@ export function createServices(config: AppConfig): Services {
       check: (signal) => answers(`${config.keyVaultUrl}/secrets?api-version=7.5`, signal),
     },
   ];
-  return { config, tables, queues, healthProbes, provisioning };
+  return { config, tables, queues, healthProbes, provisioning, lifecycle };
 }
 
 let services: Services | undefined;

@@ -11,7 +11,21 @@ export interface StackInfo {
   provisioner: { clientId: string; clientSecret: string; homeTenantId: string };
   tenants: { tenantId: string; displayName: string; initialDomain: string; verifiedDomains: string[] }[];
   pids: Record<string, number>;
+  api: {
+    appId: string;
+    appIdUri: string;
+    scope: string;
+    tokenUrl: string;
+    callers: Record<ApiCaller, { clientId: string; clientSecret: string; roles: string[] }>;
+  };
+  allowedTenantIds: string[];
 }
+
+/** The local stack's API callers: itsm (Submit+Read), admin (Submit+Read+Admin), noRole (none). */
+export type ApiCaller = 'itsm' | 'admin' | 'noRole';
+
+/** `as`: whose token to send (default admin, which holds every role); 'none' sends no Authorization header. */
+export type ApiInit = RequestInit & { as?: ApiCaller | 'none' };
 
 export interface RunningStack {
   info: StackInfo;
@@ -20,10 +34,9 @@ export interface RunningStack {
   /** Every HTTP response body the test read through `api`. */
   responses: string[];
   /** Calls the API and records the response text. */
-  api(
-    pathAndQuery: string,
-    init?: RequestInit,
-  ): Promise<{ status: number; headers: Headers; text: string; json: unknown }>;
+  api(pathAndQuery: string, init?: ApiInit): Promise<{ status: number; headers: Headers; text: string; json: unknown }>;
+  /** A client-credentials access token for the API from the Entra emulator (cached until shortly before expiry). */
+  token(caller: ApiCaller): Promise<string>;
   /** Calls a Graph or Key Vault emulator admin endpoint. */
   admin(url: string, init?: RequestInit): Promise<unknown>;
   stop(): Promise<number | null>;
@@ -50,12 +63,36 @@ export async function startStack(options: { graphFaults?: Record<string, unknown
   }
   const info = JSON.parse(readFileSync(stackFile, 'utf8')) as StackInfo;
   const responses: string[] = [];
+  const tokens = new Map<ApiCaller, { token: string; until: number }>();
+  const token = async (caller: ApiCaller): Promise<string> => {
+    const cached = tokens.get(caller);
+    if (cached && cached.until > Date.now()) return cached.token;
+    const { clientId, clientSecret } = info.api.callers[caller];
+    const res = await fetch(info.api.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        scope: info.api.scope,
+      }),
+    });
+    const body = (await res.json()) as { access_token?: string; expires_in?: number };
+    if (!res.ok || !body.access_token) throw new Error(`token for ${caller}: ${res.status} ${JSON.stringify(body)}`);
+    tokens.set(caller, { token: body.access_token, until: Date.now() + ((body.expires_in ?? 3599) - 300) * 1000 });
+    return body.access_token;
+  };
   return {
     info,
     output: () => output,
     responses,
+    token,
     api: async (pathAndQuery, init) => {
-      const res = await fetch(`${info.functions.api}${pathAndQuery}`, init);
+      const { as = 'admin', ...rest } = init ?? {};
+      const headers = new Headers(rest.headers);
+      if (as !== 'none' && !headers.has('authorization')) headers.set('authorization', `Bearer ${await token(as)}`);
+      const res = await fetch(`${info.functions.api}${pathAndQuery}`, { ...rest, headers });
       const text = await res.text();
       responses.push(text);
       let json: unknown = undefined;

@@ -37,6 +37,16 @@ export class ProvisionerCredentials {
     return this.#managedIdentity;
   }
 
+  /**
+   * The Import dialog's "Verify": obtains a client-credentials token for `tenantId` with an app's client secret,
+   * proving the secret signs in. Throws the authority's error (AADSTS…) when it does not; the secret is not kept.
+   */
+  async proveClientSecret(tenantId: string, cloud: Cloud, clientId: string, secret: string): Promise<void> {
+    const credential = new ClientSecretCredential(tenantId, clientId, secret, this.#authority(cloud));
+    const token = await credential.getToken(cloud.graphScope);
+    if (!token?.token) throw new Error('the authority returned no token');
+  }
+
   /** The credential that acts in `tenantId` (a target tenant, where the provisioner has a service principal). */
   forTenant(tenantId: string, cloud: Cloud): TokenCredential {
     const key = `${cloud.name}|${tenantId.toLowerCase()}`;

@@ -8,6 +8,10 @@ export const QUEUES = Object.freeze({
   steps: 'provisioning-steps',
   /** Final-status notifications to a request's callbackUrl. */
   callbacks: 'registration-callbacks',
+  /** One message per managed secret the renewal sweep found due: `{ requestId, buckets }`. */
+  secretRenewals: 'secret-renewals',
+  /** Secret expiry notifications to deliver: `{ requestId, keyId, threshold, target }`. */
+  secretNotifications: 'secret-notifications',
 });
 
 export const TABLES = Object.freeze({
@@ -15,4 +19,8 @@ export const TABLES = Object.freeze({
   registrations: 'registrations',
   /** Ticket id → request id, the idempotency index of the intake API. */
   tickets: 'registrationtickets',
+  /** Expiry index of managed secrets: PartitionKey = expiry day `yyyyMMdd`, RowKey = request id. */
+  secretExpiry: 'secretexpiry',
+  /** Append-only audit trail: PartitionKey = request id, RowKey = inverted time + uuid (newest first); who and why. */
+  audit: 'registrationaudit',
 });

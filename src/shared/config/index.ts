@@ -115,6 +115,60 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: 'callback-signing-key',
     description: 'Key Vault secret holding the HMAC-SHA256 key that signs callbacks (created on first use).',
   },
+  {
+    name: 'RENEWAL_SCHEDULE',
+    required: false,
+    default: '0 0 2 * * *',
+    description:
+      'NCRONTAB (six fields, UTC unless WEBSITE_TIME_ZONE) of the secret renewal sweep timer; the Functions host reads it as %RENEWAL_SCHEDULE%, so it must be set (infra/ and npm start set it).',
+  },
+  {
+    name: 'RENEW_BEFORE_DAYS',
+    required: false,
+    default: '30',
+    description: 'A managed client secret is renewed when it expires within this many days (1–180).',
+  },
+  {
+    name: 'SECRET_NOTIFICATION_WEBHOOK_URL',
+    required: false,
+    default: '',
+    description:
+      'Optional https URL that gets every secret expiry notification (30/14/7/1 days, expired), signed like callbacks, in addition to each request’s callbackUrl.',
+  },
+  {
+    name: 'STEP_LEASE_SECONDS',
+    required: false,
+    default: '600',
+    description:
+      'How long a worker owns a running step before another may take it over (a worker that died mid-step). Keep it at least the function timeout; the fault matrix shortens it.',
+  },
+  {
+    name: 'API_AUDIENCE',
+    required: false,
+    description:
+      'Comma-separated audiences a caller’s Entra access token must carry: the API app registration’s client id and/or App ID URI. Unset = tokens are refused (only App Service Authentication principals, if trusted, get in).',
+  },
+  {
+    name: 'API_TRUST_APP_SERVICE_PRINCIPAL',
+    required: false,
+    default: 'false',
+    description:
+      'true only when App Service Authentication is enabled in front of the app: then its X-MS-CLIENT-PRINCIPAL header is accepted as the caller’s identity.',
+  },
+  {
+    name: 'ALLOWED_TENANT_IDS',
+    required: false,
+    default: '',
+    description:
+      'Comma-separated GUIDs of the tenants that may be provisioned (the allowlist). Empty = no tenant: every request is refused.',
+  },
+  {
+    name: 'ITSM_SIGNING_KEYS',
+    required: false,
+    default: '{}',
+    description:
+      'Optional per-caller request signatures: JSON object {"<caller app id>": "<HMAC key, 32+ chars>"}. A caller listed here must sign its requests. A secret: set it as a Key Vault reference in Azure.',
+  },
 ];
 
 /** How the app reaches its storage account (Tables and Queues). */
@@ -137,8 +191,20 @@ export interface AppConfig {
   managedIdentityClientId: string | undefined;
   graphRetryMaxMs: number;
   callbackSigningSecretName: string;
+  /** The secret lifecycle: renewal window, sweep schedule, optional notification webhook. */
+  lifecycle: { renewBeforeDays: number; renewalSchedule: string; notificationWebhookUrl: string | undefined };
   /** Base of the API's links in callbacks (requests answered over HTTP use the caller's own URL). */
   publicApiBase: string;
+  /** Who may call the HTTP API (src/shared/http/api.ts). */
+  api: {
+    audiences: readonly string[];
+    trustAppServicePrincipal: boolean;
+    /** Caller app id (lowercase) → HMAC key; listed callers must sign their requests. */
+    itsmSigningKeys: ReadonlyMap<string, string>;
+  };
+  /** Lowercase GUIDs of the tenants that may be provisioned. */
+  allowedTenantIds: readonly string[];
+  stepLeaseMs: number;
 }
 
 const httpsOrLocalUrl = z
@@ -152,6 +218,14 @@ const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.tr
 const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
 const required = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(blankToUndefined, schema);
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID');
+
+const GUID_LIST =
+  /^\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\s*,\s*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})*)?\s*$/i;
+const list = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 const schema = z.object({
   AzureWebJobsStorage: optional(z.string()),
@@ -174,6 +248,33 @@ const schema = z.object({
   PUBLIC_API_BASE_URL: optional(httpsOrLocalUrl),
   WEBSITE_HOSTNAME: optional(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name')),
   CALLBACK_SIGNING_SECRET_NAME: optional(z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault secret name')),
+  RENEWAL_SCHEDULE: optional(
+    z
+      .string()
+      .regex(
+        /^\s*\S+(\s+\S+){5}\s*$/,
+        'must be a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week})',
+      ),
+  ),
+  RENEW_BEFORE_DAYS: optional(z.coerce.number().int('must be a whole number').min(1).max(180)),
+  SECRET_NOTIFICATION_WEBHOOK_URL: optional(httpsOrLocalUrl),
+  STEP_LEASE_SECONDS: optional(z.coerce.number().int('must be a whole number').min(10).max(3600)),
+  API_AUDIENCE: optional(z.string().regex(/^\s*[^\s,]+(\s*,\s*[^\s,]+)*\s*$/, 'must be a comma-separated list')),
+  API_TRUST_APP_SERVICE_PRINCIPAL: optional(z.enum(['true', 'false'], 'must be true or false')),
+  ALLOWED_TENANT_IDS: optional(z.string().regex(GUID_LIST, 'must be comma-separated GUIDs')),
+  ITSM_SIGNING_KEYS: optional(
+    z
+      .string()
+      .transform((v, ctx) => {
+        try {
+          return JSON.parse(v) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(guid, z.string().min(32), 'must map caller app ids (GUIDs) to keys of 32+ characters')),
+  ),
 });
 
 type RawSettings = z.infer<typeof schema>;
@@ -242,11 +343,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     managedIdentityClientId: raw.MANAGED_IDENTITY_CLIENT_ID,
     graphRetryMaxMs: (raw.GRAPH_RETRY_MAX_SECONDS ?? 120) * 1000,
     callbackSigningSecretName: raw.CALLBACK_SIGNING_SECRET_NAME ?? 'callback-signing-key',
+    lifecycle: {
+      renewBeforeDays: raw.RENEW_BEFORE_DAYS ?? 30,
+      renewalSchedule: raw.RENEWAL_SCHEDULE ?? '0 0 2 * * *',
+      notificationWebhookUrl: raw.SECRET_NOTIFICATION_WEBHOOK_URL,
+    },
     publicApiBase:
       trimSlash(raw.PUBLIC_API_BASE_URL) ??
       (raw.WEBSITE_HOSTNAME && !/^localhost(:|$)/i.test(raw.WEBSITE_HOSTNAME)
         ? `https://${raw.WEBSITE_HOSTNAME}/api`
         : `http://${raw.WEBSITE_HOSTNAME ?? 'localhost:7071'}/api`),
+    api: {
+      audiences: list(raw.API_AUDIENCE),
+      trustAppServicePrincipal: raw.API_TRUST_APP_SERVICE_PRINCIPAL === 'true',
+      itsmSigningKeys: new Map(Object.entries(raw.ITSM_SIGNING_KEYS ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    },
+    allowedTenantIds: list(raw.ALLOWED_TENANT_IDS).map((t) => t.toLowerCase()),
+    stepLeaseMs: (raw.STEP_LEASE_SECONDS ?? 600) * 1000,
   };
 }
 

@@ -10,3 +10,4 @@ export * from './pipeline';
 export * from './registrationRequest';
 export * from './serviceCatalog';
 export * from './verify';
+export * from './renewal';

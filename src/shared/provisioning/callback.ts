@@ -33,9 +33,40 @@ function callbackSigningKey(secrets: SecretStore, name: string): Promise<Buffer>
   return signingKey;
 }
 
+/** What a signed POST needs: the vault with the signing key, its name, and the clock. */
+export interface SignedPostDeps {
+  secrets: SecretStore;
+  callbackSigningSecretName: string;
+  now(): Date;
+}
+
 /**
- * Posts a finished request's final status (never a secret) to its callbackUrl, signed. Throws on any failure so the
- * queue retries it.
+ * POSTs a JSON body (never a secret) signed with the service's key: `x-cm-provisioner-timestamp` and
+ * `x-cm-provisioner-signature: sha256=HMAC(key, "{timestamp}.{body}")`, plus a delivery id receivers dedupe on.
+ * Throws on any failure so the queue retries it. Used by request callbacks and secret expiry notifications.
+ */
+export async function postSigned(deps: SignedPostDeps, url: string, body: string, deliveryId: string): Promise<void> {
+  const timestamp = String(Math.floor(deps.now().getTime() / 1000));
+  const key = await callbackSigningKey(deps.secrets, deps.callbackSigningSecretName);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      [TIMESTAMP_HEADER]: timestamp,
+      [SIGNATURE_HEADER]: signCallback(key, timestamp, body),
+      'x-cm-provisioner-delivery': deliveryId,
+    },
+    body,
+    redirect: 'error',
+    signal: AbortSignal.timeout(15_000),
+  });
+  await res.body?.cancel();
+  if (!res.ok) throw new Error(`callback to ${new URL(url).host} answered ${res.status}`);
+}
+
+/**
+ * Posts a finished request's final status (never a secret) to its callbackUrl, signed. Throws on any failure so
+ * the queue retries it.
  */
 export async function deliverCallback(
   deps: ProvisioningDeps & { callbackSigningSecretName: string; apiBase: string },
@@ -47,21 +78,6 @@ export async function deliverCallback(
   if (!url || (state !== 'Succeeded' && state !== 'Failed')) return 'nothing-to-send';
   const { history: _h, ...view } = registrationView(record, deps.apiBase);
   const body = JSON.stringify({ event: `registration.${state.toLowerCase()}`, registration: view });
-  const timestamp = String(Math.floor(deps.now().getTime() / 1000));
-  const key = await callbackSigningKey(deps.secrets, deps.callbackSigningSecretName);
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      [TIMESTAMP_HEADER]: timestamp,
-      [SIGNATURE_HEADER]: signCallback(key, timestamp, body),
-      'x-cm-provisioner-delivery': `${requestId}:${state}`,
-    },
-    body,
-    redirect: 'error',
-    signal: AbortSignal.timeout(15_000),
-  });
-  await res.body?.cancel();
-  if (!res.ok) throw new Error(`callback to ${new URL(url).host} answered ${res.status}`);
+  await postSigned(deps, url, body, `${requestId}:${state}`);
   return 'sent';
 }

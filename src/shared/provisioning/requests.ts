@@ -11,6 +11,7 @@ import {
 } from '../domain';
 import type { ListFilter, Page, RegistrationRecord } from '../adapters/tables/registrationStore';
 import type { ProvisioningDeps } from './ports';
+import { assertTenantAllowed, type IntakePolicy } from '../security/policy';
 import { enqueueRunnable } from './runStep';
 
 export class RegistrationNotFoundError extends DomainError {
@@ -45,9 +46,12 @@ export class ActionNotAvailableError extends DomainError {
 export async function submitRegistration(
   deps: ProvisioningDeps,
   body: unknown,
+  policy?: IntakePolicy,
 ): Promise<{ created: boolean; record: RegistrationRecord }> {
   const request = acceptRegistrationRequest(body);
-  if (request.action !== 'create') throw new ActionNotAvailableError(request.action);
+  // The tenant allowlist (the HTTP API always passes it): refused with 403 before anything is written.
+  if (policy) assertTenantAllowed(request.tenantId, policy);
+  // create and import (the service catalog's allowed actions are checked by acceptRegistrationRequest: 422).
   const requestId = deriveRequestId(request.ticketId);
   const fingerprint = requestFingerprint(request);
   const now = deps.now();
@@ -101,7 +105,48 @@ export async function listRegistrations(deps: ProvisioningDeps, q: ListQuery): P
     ...(q.tenantId ? { tenantId: q.tenantId } : {}),
     ...(q.ticketId ? { ticketId: q.ticketId } : {}),
   };
-  return deps.store.list(filter, q.pageSize, q.continuationToken);
+  if (q.continuationToken !== undefined && !isContinuationToken(q.continuationToken)) {
+    throw new InvalidContinuationTokenError();
+  }
+  try {
+    return await deps.store.list(filter, q.pageSize, q.continuationToken);
+  } catch (err) {
+    // A token that decodes but names keys Table Storage refuses: the caller's input, not a server fault.
+    if (q.continuationToken !== undefined && (err as { statusCode?: number }).statusCode === 400) {
+      throw new InvalidContinuationTokenError(err);
+    }
+    throw err;
+  }
+}
+
+/** 400: a continuationToken this API did not hand out. */
+export class InvalidContinuationTokenError extends DomainError {
+  constructor(cause?: unknown) {
+    super({
+      code: 'INVALID_QUERY',
+      status: 400,
+      title: 'Invalid query',
+      detail: 'continuationToken is not one this API returned; start again without it.',
+      cause,
+    });
+  }
+}
+
+/** The Tables SDK's token shape: base64 of {"nextPartitionKey": string, "nextRowKey"?: string}. */
+export function isContinuationToken(token: string): boolean {
+  if (token.length > 2048 || !/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return false;
+  try {
+    const decoded = JSON.parse(Buffer.from(token, 'base64').toString('latin1')) as unknown;
+    if (!decoded || typeof decoded !== 'object' || Array.isArray(decoded)) return false;
+    const { nextPartitionKey, nextRowKey, ...rest } = decoded as Record<string, unknown>;
+    return (
+      typeof nextPartitionKey === 'string' &&
+      (nextRowKey === undefined || typeof nextRowKey === 'string') &&
+      Object.keys(rest).length === 0
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** Restarts a Failed request from its failed step(s); 409 when it is not Failed. */

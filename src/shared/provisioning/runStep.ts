@@ -119,6 +119,14 @@ export async function runStep(deps: ProvisioningDeps, message: StepMessage, log:
     await deps.steps.send({ requestId: message.requestId, step }, { delaySeconds });
     return { outcome: 'retryScheduled', retryAt };
   }
+  const lease = claimed.record.leases?.[step];
+  if (skip?.startsWith('leased') && lease) {
+    // Another worker holds the step — or held it and died (killed, storage lost mid-step). Look again when the
+    // lease ends: by then a live worker has finished it (and this is a harmless 'done'), a dead one is taken over.
+    const delaySeconds = Math.max(1, Math.ceil((Date.parse(lease.until) - deps.now().getTime()) / 1000) + 1);
+    await deps.steps.send({ requestId: message.requestId, step }, { delaySeconds });
+    return { outcome: 'retryScheduled', retryAt: lease.until };
+  }
   if (skip) return { outcome: 'skipped', reason: skip };
 
   // 2. Do the work.
@@ -135,6 +143,7 @@ export async function runStep(deps: ProvisioningDeps, message: StepMessage, log:
       graph: deps.graphFor(request.tenantId, cloud),
       secrets: deps.secrets,
       expiryIndex: deps.expiryIndex,
+      proveClientSecret: deps.proveClientSecret,
       now: deps.now(),
     });
   } catch (err) {

@@ -1,29 +1,34 @@
 import {
-  buildAddPassword,
   buildClientApplication,
   buildClientRedirectPatch,
   buildDirectoryReadAllAssignment,
   buildGraphUserReadGrant,
   buildHandoff,
-  buildKeyVaultSecretSpec,
   buildServerApplication,
   buildServicePrincipal,
   buildUserImpersonationGrant,
   applicationUniqueName,
-  credentialMarker,
+  expiryBucket,
   requirementsFor,
   resolveGraphPermissionIds,
   serverAppSpec,
   stepOutput,
   verifyRegistration,
+  parseAppIdUri,
   CONSENT_TYPE_ALL_PRINCIPALS,
   DomainError,
+  type Deviation,
   type ObservedApplication,
   type OAuth2PermissionGrantBody,
   type StepName,
+  STEP_NAMES,
 } from '../domain';
 import type { GraphDirectory } from '../adapters/graph/directory';
+import { GraphRequestError } from '../adapters/graph/errors';
+import { AppIdUriDomainNotVerifiedError, isOnVerifiedDomain } from '../security/policy';
 import type { StepContext } from './ports';
+import { IMPORT_STEP_HANDLERS } from './importSteps';
+import { addManagedCredential } from './serverCredential';
 
 export type StepOutputs = Record<string, string>;
 
@@ -43,73 +48,134 @@ function appOutputs(app: ObservedApplication): StepOutputs {
 }
 
 /**
- * The server app's secret: added to the app, stored in Key Vault, and only then recorded. A credential that carries
- * this request's marker but is not the one in Key Vault was left by a failed attempt and is removed first, so no
- * orphan survives; a credential already stored in Key Vault by an attempt that crashed before recording is adopted.
+ * The server app's secret: added to the app, stored in Key Vault, and only then recorded (the rules are in
+ * serverCredential.ts, shared with the secret lifecycle). The expiry index gets the secret so the renewal sweep
+ * finds it; writing it again on a retry is harmless.
  */
 async function serverSecret(c: StepContext): Promise<StepOutputs> {
-  const objectId = out(c, 'serverApp', 'objectId');
   const appId = out(c, 'serverApp', 'appId');
-  const marker = credentialMarker(c.requestId);
-  const spec = (keyId: string, endDateTime: string) =>
-    buildKeyVaultSecretSpec({
-      requestId: c.requestId,
-      tenantId: c.request.tenantId,
-      serverAppId: appId,
-      credentialKeyId: keyId,
-      endDateTime,
-    });
   const app = await c.graph.requireApplication(serverUniqueName(c));
-  const ours = (app.passwordCredentials ?? []).filter((p) => p.displayName === marker && p.keyId);
-  const stored = await c.secrets.latest(spec('', new Date(0).toISOString()).name);
-  const adopted = stored?.enabled ? ours.find((p) => p.keyId === stored.tags.credentialKeyId) : undefined;
-  if (stored && adopted?.keyId && adopted.endDateTime) {
-    return {
-      keyId: adopted.keyId,
-      keyVaultSecretId: stored.id,
-      expiresOn: new Date(adopted.endDateTime).toISOString(),
-    };
-  }
-  for (const orphan of ours) await c.graph.removePassword(objectId, orphan.keyId!);
-
-  const created = await c.graph.addPassword(
-    objectId,
-    buildAddPassword(c.requestId, c.request.serverApp.secretValidityYears, c.now),
-  );
-  const kv = spec(created.keyId, created.endDateTime);
-  try {
-    const secret = await c.secrets.put(kv.name, created.secretText, {
-      contentType: kv.contentType,
-      expiresOn: new Date(kv.expiresOn),
-      tags: { ...kv.tags },
-    });
-    return {
-      keyId: created.keyId,
-      keyVaultSecretId: secret.id,
-      expiresOn: new Date(created.endDateTime).toISOString(),
-    };
-  } catch (err) {
-    // Not stored: the credential must not outlive this attempt (the next attempt would remove it anyway).
-    await c.graph.removePassword(objectId, created.keyId).catch(() => undefined);
-    throw err;
-  }
+  const stored = await addManagedCredential({
+    graph: c.graph,
+    secrets: c.secrets,
+    requestId: c.requestId,
+    tenantId: c.request.tenantId,
+    serverAppId: appId,
+    app,
+    validityYears: c.request.serverApp.secretValidityYears,
+    now: c.now,
+  });
+  await c.expiryIndex.put({
+    bucket: expiryBucket(stored.expiresOn),
+    requestId: c.requestId,
+    expiresOn: stored.expiresOn,
+  });
+  return { keyId: stored.keyId, keyVaultSecretId: stored.keyVaultSecretId, expiresOn: stored.expiresOn };
 }
 
+/**
+ * Creates the admin-consent grant. Written first and read only when Graph says one exists already (409 "Permission
+ * entry already exists." — a re-run after a crash, or consent given by hand), whose scopes are then extended: on
+ * the first run this saves a dependent round trip on the pipeline's critical path.
+ */
 async function ensureGrant(graph: GraphDirectory, body: OAuth2PermissionGrantBody): Promise<void> {
+  let conflict: GraphRequestError;
+  try {
+    return await graph.createPermissionGrant(body);
+  } catch (err) {
+    if (!(err instanceof GraphRequestError) || err.kind !== 'conflict') throw err;
+    conflict = err;
+  }
   const grants = await graph.permissionGrants(body.clientId);
   const existing = grants.find(
     (g) =>
       g.resourceId?.toLowerCase() === body.resourceId.toLowerCase() && g.consentType === CONSENT_TYPE_ALL_PRINCIPALS,
   );
-  if (!existing) return graph.createPermissionGrant(body);
+  if (!existing) throw conflict;
   const scopes = (existing.scope ?? '').split(' ').filter(Boolean);
   if (!scopes.includes(body.scope))
     await graph.updatePermissionGrantScope(existing.id, [...scopes, body.scope].join(' '));
 }
 
+/**
+ * An https:// App ID URI must be on one of the target tenant's verified domains, read from Graph
+ * (`GET /organization`, needs Organization.Read.All); api:// URIs are bound to the tenant id at intake. A mismatch
+ * fails the step terminally, before anything is created.
+ */
+async function checkAppIdUriDomain(c: StepContext): Promise<void> {
+  const parsed = parseAppIdUri(c.request.serverApp.appIdUri);
+  if (!parsed.ok || parsed.form !== 'https') return;
+  const res = await c.graph.api.send<{ value?: { verifiedDomains?: { name?: string }[] }[] }>({
+    method: 'GET',
+    path: '/organization',
+  });
+  const domains = (res.body.value ?? []).flatMap((o) => (o.verifiedDomains ?? []).map((d) => d.name ?? ''));
+  if (!isOnVerifiedDomain(parsed.host, domains)) throw new AppIdUriDomainNotVerifiedError(parsed.host, domains);
+}
+
+/**
+ * Reads the registration back from Graph (apps, service principals, consents) and lists every deviation from the
+ * seed requirements — the verify step, and drift reporting/repair (reconcile), use the same checks.
+ */
+export async function verifyAgainstRequirements(
+  c: StepContext,
+  credentialKeyId: string | undefined,
+  apps?: { server: ObservedApplication; client?: ObservedApplication },
+): Promise<Deviation[]> {
+  const graphSp = await c.graph.graphServicePrincipal();
+  const ids = resolveGraphPermissionIds(graphSp);
+  const nativeApp = c.pipeline.steps.clientApp.status !== 'Skipped';
+  // Every read at once, addressed by the ids in the step ledger: one dependent round trip instead of three. What
+  // Graph returns is still what is verified: when an object read back is not the one the ledger names (or the
+  // ledger has no id), the dependent read is made again from what Graph returned.
+  const ledger = (step: StepName, key: string): string | undefined => c.pipeline.steps[step].outputs?.[key];
+  const serverAppId = ledger('serverApp', 'appId');
+  const clientAppId = nativeApp ? ledger('clientApp', 'appId') : undefined;
+  const serverSpId = ledger('serverServicePrincipal', 'objectId');
+  const clientSpId = nativeApp ? ledger('clientServicePrincipal', 'objectId') : undefined;
+  const [serverApp, clientApp, ledgerServerSp, ledgerClientSp, ledgerAssignments, ledgerGrants] = await Promise.all([
+    apps ? apps.server : c.graph.requireApplication(serverUniqueName(c)),
+    apps ? apps.client : nativeApp ? c.graph.requireApplication(clientUniqueName(c)) : undefined,
+    serverAppId ? c.graph.findServicePrincipal(serverAppId) : undefined,
+    clientAppId ? c.graph.findServicePrincipal(clientAppId) : undefined,
+    serverSpId ? c.graph.appRoleAssignments(serverSpId) : undefined,
+    clientSpId ? c.graph.permissionGrants(clientSpId) : undefined,
+  ]);
+  const [serverSp, clientSp] = await Promise.all([
+    serverApp.appId === serverAppId ? ledgerServerSp : c.graph.findServicePrincipal(serverApp.appId),
+    !clientApp
+      ? undefined
+      : clientApp.appId === clientAppId
+        ? ledgerClientSp
+        : c.graph.findServicePrincipal(clientApp.appId),
+  ]);
+  const [appRoleAssignments, oauth2PermissionGrants] = await Promise.all([
+    !serverSp
+      ? []
+      : serverSp.id === serverSpId && ledgerAssignments
+        ? ledgerAssignments
+        : c.graph.appRoleAssignments(serverSp.id),
+    !clientSp ? [] : clientSp.id === clientSpId && ledgerGrants ? ledgerGrants : c.graph.permissionGrants(clientSp.id),
+  ]);
+  return verifyRegistration(
+    requirementsFor(c.request, c.requestId, ids),
+    {
+      serverApp,
+      ...(clientApp ? { clientApp } : {}),
+      ...(serverSp ? { serverServicePrincipal: serverSp } : {}),
+      ...(clientSp ? { clientServicePrincipal: clientSp } : {}),
+      graphServicePrincipalId: graphSp.id,
+      appRoleAssignments,
+      oauth2PermissionGrants,
+    },
+    { now: c.now, ...(credentialKeyId === undefined ? {} : { credentialKeyId }) },
+  );
+}
+
 /** What each step does in Graph and Key Vault. Every step is idempotent: safe to run again after a crash. */
-export const STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOutputs>> = {
+const CREATE_STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOutputs>> = {
   serverApp: async (c) => {
+    await checkAppIdUriDomain(c);
     const upsert = buildServerApplication(serverAppSpec(c.request, c.requestId));
     const { app } = await c.graph.upsertApplication(upsert.uniqueName, upsert.body);
     return appOutputs(app);
@@ -153,13 +219,8 @@ export const STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOut
     const graphSp = await c.graph.graphServicePrincipal();
     const ids = resolveGraphPermissionIds(graphSp);
     const serverSpId = out(c, 'serverServicePrincipal', 'objectId');
-    const held = await c.graph.appRoleAssignments(serverSpId);
-    const granted = held.some(
-      (a) =>
-        a.resourceId?.toLowerCase() === graphSp.id.toLowerCase() &&
-        a.appRoleId?.toLowerCase() === ids.directoryReadAllRoleId.toLowerCase(),
-    );
-    if (!granted) await c.graph.assignAppRole(graphSp.id, buildDirectoryReadAllAssignment(serverSpId, graphSp.id, ids));
+    // No read first: an assignment that exists already ("Permission being assigned already exists") counts as made.
+    await c.graph.assignAppRole(graphSp.id, buildDirectoryReadAllAssignment(serverSpId, graphSp.id, ids));
     return { graphServicePrincipalId: graphSp.id, appRoleId: ids.directoryReadAllRoleId };
   },
 
@@ -181,34 +242,7 @@ export const STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOut
   },
 
   verify: async (c) => {
-    const graphSp = await c.graph.graphServicePrincipal();
-    const ids = resolveGraphPermissionIds(graphSp);
-    const nativeApp = c.pipeline.steps.clientApp.status !== 'Skipped';
-    const [serverApp, clientApp] = await Promise.all([
-      c.graph.requireApplication(serverUniqueName(c)),
-      nativeApp ? c.graph.requireApplication(clientUniqueName(c)) : Promise.resolve(undefined),
-    ]);
-    const [serverSp, clientSp] = await Promise.all([
-      c.graph.findServicePrincipal(serverApp.appId),
-      clientApp ? c.graph.findServicePrincipal(clientApp.appId) : Promise.resolve(undefined),
-    ]);
-    const [appRoleAssignments, oauth2PermissionGrants] = await Promise.all([
-      serverSp ? c.graph.appRoleAssignments(serverSp.id) : Promise.resolve([]),
-      clientSp ? c.graph.permissionGrants(clientSp.id) : Promise.resolve([]),
-    ]);
-    const deviations = verifyRegistration(
-      requirementsFor(c.request, c.requestId, ids),
-      {
-        serverApp,
-        ...(clientApp ? { clientApp } : {}),
-        ...(serverSp ? { serverServicePrincipal: serverSp } : {}),
-        ...(clientSp ? { clientServicePrincipal: clientSp } : {}),
-        graphServicePrincipalId: graphSp.id,
-        appRoleAssignments,
-        oauth2PermissionGrants,
-      },
-      { now: c.now, credentialKeyId: out(c, 'serverSecret', 'keyId') },
-    );
+    const deviations = await verifyAgainstRequirements(c, out(c, 'serverSecret', 'keyId'));
     if (deviations.length > 0) {
       throw new VerificationFailedError(
         deviations
@@ -234,3 +268,12 @@ export const STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOut
     return Promise.resolve({ handoff: JSON.stringify(handoff) });
   },
 };
+
+/** The handler of each step for the request's action (import has its own verify, serverSecret and complete). */
+export const STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOutputs>> = Object.fromEntries(
+  STEP_NAMES.map((step) => [
+    step,
+    (c: StepContext) =>
+      (c.request.action === 'import' ? IMPORT_STEP_HANDLERS[step] : undefined)?.(c) ?? CREATE_STEP_HANDLERS[step](c),
+  ]),
+) as Record<StepName, (c: StepContext) => Promise<StepOutputs>>;

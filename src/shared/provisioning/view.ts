@@ -48,11 +48,24 @@ export function registrationView(record: RegistrationRecord, apiBase: string): R
       };
     }),
     objects: objects(record),
-    ...(secret?.keyVaultSecretId
-      ? { secret: { keyVaultSecretId: secret.keyVaultSecretId, expiresOn: secret.expiresOn, keyId: secret.keyId } }
-      : {}),
+    // After a renewal the lifecycle state is current; before, the serverSecret step's outputs are.
+    ...(record.secret
+      ? {
+          secret: {
+            keyVaultSecretId: record.secret.current.keyVaultSecretId,
+            expiresOn: record.secret.current.expiresOn,
+            keyId: record.secret.current.keyId,
+            ...(record.secret.previous
+              ? { previous: { keyId: record.secret.previous.keyId, expiresOn: record.secret.previous.expiresOn } }
+              : {}),
+          },
+        }
+      : secret?.keyVaultSecretId
+        ? { secret: { keyVaultSecretId: secret.keyVaultSecretId, expiresOn: secret.expiresOn, keyId: secret.keyId } }
+        : {}),
     ...(pipeline.state === 'Failed' ? { failure: failedSteps(pipeline) } : {}),
     ...(record.outputs ? { outputs: record.outputs } : {}),
+    ...(record.decommission ? { decommission: record.decommission } : {}),
     history: pipeline.history,
     links: { self, ...(pipeline.state === 'Failed' ? { retry: `${self}/retry` } : {}) },
   };

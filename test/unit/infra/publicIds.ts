@@ -30,6 +30,7 @@ export const GRAPH_APPLICATION_PERMISSIONS = [
   { name: 'Application.ReadWrite.OwnedBy', id: '18a4783c-866b-4cc7-a460-3d5e5662c884' },
   { name: 'AppRoleAssignment.ReadWrite.All', id: '06b708a9-e830-4db3-a914-8e69da51d44f' },
   { name: 'DelegatedPermissionGrant.ReadWrite.All', id: '8e8e4742-1d95-4f68-9d56-6ee75648c72a' },
+  { name: 'Organization.Read.All', id: '498476ce-e0fe-48b0-b801-37ba7e2685c6' },
 ] as const;
 
 /** Broad roles that must never appear in infra/ (Owner, Contributor, User Access Administrator, and the like). */

@@ -72,6 +72,42 @@ export class GraphDirectory {
     return this.#find<ObservedApplication>(`/applications(appId=${key(appId)})`);
   }
 
+  /** Reads an application by object id (a 404 is retried as replication lag). */
+  async requireApplicationById(objectId: string): Promise<ObservedApplication> {
+    const res = await this.api.send<ObservedApplication>({
+      method: 'GET',
+      path: `/applications/${objectId}`,
+      expectExisting: true,
+    });
+    return res.body;
+  }
+
+  findApplicationById(objectId: string): Promise<ObservedApplication | undefined> {
+    return this.#find<ObservedApplication>(`/applications/${objectId}`);
+  }
+
+  /** Deletes an application (Entra keeps it 30 days in deleted items); one already gone counts as deleted. */
+  async deleteApplication(objectId: string): Promise<void> {
+    await this.#delete(`/applications/${objectId}`);
+  }
+
+  async deletePermissionGrant(id: string): Promise<void> {
+    await this.#delete(`/oauth2PermissionGrants/${id}`);
+  }
+
+  async deleteAppRoleAssignment(servicePrincipalId: string, id: string): Promise<void> {
+    await this.#delete(`/servicePrincipals/${servicePrincipalId}/appRoleAssignments/${id}`);
+  }
+
+  async #delete(path: string): Promise<void> {
+    try {
+      await this.api.send({ method: 'DELETE', path });
+    } catch (err) {
+      if (err instanceof GraphRequestError && err.kind === 'notFound') return;
+      throw err;
+    }
+  }
+
   async patchApplication(objectId: string, body: object): Promise<void> {
     await this.api.send({ method: 'PATCH', path: `/applications/${objectId}`, body, expectExisting: true });
   }

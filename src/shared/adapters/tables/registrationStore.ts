@@ -1,6 +1,6 @@
 import { odata, RestError, TableClient, TableEntityResult } from '@azure/data-tables';
 import { createHash } from 'node:crypto';
-import type { PipelineState, RegistrationRequest, RequestState } from '../../domain';
+import type { ManagedSecretState, PipelineState, RegistrationRequest, RequestState } from '../../domain';
 import { TABLES } from '../storageNames';
 import { readJsonColumns, writeJsonColumns } from './jsonColumns';
 
@@ -17,6 +17,16 @@ export interface RegistrationRecord {
   outputs?: unknown;
   /** Which worker runs a step now, and until when (a worker that died loses it after its function timeout). */
   leases?: Record<string, StepLease>;
+  /** The managed server-app secret's lifecycle (renewal, confirmation, notifications); never a secret value. */
+  secret?: ManagedSecretState;
+  /** Set once the registration was decommissioned (credentials, grants and apps removed). */
+  decommission?: DecommissionRecord;
+}
+
+export interface DecommissionRecord {
+  requestedAt: string;
+  completedAt?: string;
+  removed: string[];
 }
 
 export interface StepLease {
@@ -76,6 +86,8 @@ function toEntity(r: RegistrationRecord): Record<string, unknown> {
     ...writeJsonColumns('pipeline', r.pipeline),
     ...(r.outputs === undefined ? {} : writeJsonColumns('outputs', r.outputs)),
     leases: JSON.stringify(r.leases ?? {}),
+    ...(r.secret === undefined ? {} : writeJsonColumns('secret', r.secret)),
+    ...(r.decommission === undefined ? {} : { decommission: JSON.stringify(r.decommission) }),
   };
 }
 
@@ -92,6 +104,9 @@ function fromEntity(e: TableEntityResult<Record<string, unknown>>): StoredRegist
   const outputs = readJsonColumns<unknown>(e, 'outputs');
   if (outputs !== undefined) record.outputs = outputs;
   if (typeof e.leases === 'string') record.leases = JSON.parse(e.leases) as Record<string, StepLease>;
+  const secret = readJsonColumns<ManagedSecretState>(e, 'secret');
+  if (secret !== undefined) record.secret = secret;
+  if (typeof e.decommission === 'string') record.decommission = JSON.parse(e.decommission) as DecommissionRecord;
   return { record, etag: e.etag };
 }
 
