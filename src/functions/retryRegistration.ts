@@ -4,18 +4,14 @@ import { apiHandler } from '../shared/http/api';
 import { API_ROLES } from '../shared/security/roles';
 import { apiBase } from '../shared/http/body';
 import { retryRegistration } from '../shared/provisioning/requests';
+import { acceptedResponse } from '../shared/provisioning/view';
 
 /** POST /api/registrations/{id}/retry — restarts a Failed request from its failed step(s). */
 export const retryRegistrationHandler = apiHandler(
   { role: API_ROLES.admin },
   async (request: HttpRequest): Promise<HttpResponseInit> => {
     const record = await retryRegistration(getServices().provisioning, request.params.id ?? '');
-    const statusUrl = `${apiBase(request)}/registrations/${record.requestId}`;
-    return {
-      status: 202,
-      headers: { location: statusUrl, 'cache-control': 'no-store' },
-      jsonBody: { id: record.requestId, status: record.pipeline.state, statusUrl },
-    };
+    return acceptedResponse(record, apiBase(request), 202);
   },
 );
 

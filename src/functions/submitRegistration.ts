@@ -4,6 +4,7 @@ import { apiHandler } from '../shared/http/api';
 import { API_ROLES } from '../shared/security/roles';
 import { apiBase, readJsonBody } from '../shared/http/body';
 import { submitRegistration } from '../shared/provisioning/requests';
+import { acceptedResponse } from '../shared/provisioning/view';
 
 /** POST /api/registrations — a ticket in; 202 with a status URL (200 for a replay of the same ticket). */
 export const submitRegistrationHandler = apiHandler(
@@ -14,13 +15,8 @@ export const submitRegistrationHandler = apiHandler(
     const { created, record } = await submitRegistration(services.provisioning, body, {
       allowedTenantIds: services.config.allowedTenantIds,
     });
-    const statusUrl = `${apiBase(request)}/registrations/${record.requestId}`;
     context.log(`registration ${record.requestId} for ticket ${record.ticketId}: ${created ? 'accepted' : 'replayed'}`);
-    return {
-      status: created ? 202 : 200,
-      headers: { location: statusUrl, 'cache-control': 'no-store' },
-      jsonBody: { id: record.requestId, status: record.pipeline.state, statusUrl },
-    };
+    return acceptedResponse(record, apiBase(request), created ? 202 : 200);
   },
 );
 

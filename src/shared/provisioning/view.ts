@@ -70,3 +70,20 @@ export function registrationView(record: RegistrationRecord, apiBase: string): R
     links: { self, ...(pipeline.state === 'Failed' ? { retry: `${self}/retry` } : {}) },
   };
 }
+
+/**
+ * The answer to an accepted submit or retry (the OpenAPI `Accepted` schema): the request's id and state, and its
+ * status URL, also in the Location header.
+ */
+export function acceptedResponse(
+  record: RegistrationRecord,
+  apiBase: string,
+  status: 200 | 202,
+): { status: number; headers: Record<string, string>; jsonBody: Record<string, string> } {
+  const statusUrl = `${apiBase}/registrations/${record.requestId}`;
+  return {
+    status,
+    headers: { location: statusUrl, 'cache-control': 'no-store' },
+    jsonBody: { id: record.requestId, status: record.pipeline.state, statusUrl },
+  };
+}
