@@ -1,13 +1,11 @@
+import { intercept, startInProcessServices } from '../../support/inProcess';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ensureDevCertificates } from '../../../dev/certs';
-import { demoTenants, PROVISIONER } from '../../../dev/demoTenants';
-import { startEmulators, type RunningEmulators } from '../../../dev/emulators';
+import { demoTenants } from '../../../dev/demoTenants';
+import type { RunningEmulators } from '../../../dev/emulators';
 import type { GraphDirectory } from '../../../src/shared/adapters/graph/directory';
 import type { RegistrationRecord } from '../../../src/shared/adapters/tables/registrationStore';
-import { createServices } from '../../../src/shared/composition';
-import { loadConfig } from '../../../src/shared/config';
 import { expiryBucket, getCloud, keyVaultSecretName } from '../../../src/shared/domain';
 import { decommissionRegistration, DecommissionConfirmationError } from '../../../src/shared/lifecycle/decommission';
 import { reconcileRegistration } from '../../../src/shared/lifecycle/reconcile';
@@ -38,17 +36,6 @@ const DAY = 86_400_000;
 const tenantId = demoTenants()[0]!.tenantId;
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function intercept<T extends object>(target: T, override: (prop: string | symbol) => unknown): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      const replaced = override(prop);
-      if (replaced !== undefined) return replaced;
-      const value = Reflect.get(t, prop, t) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
-    },
-  });
-}
-
 let emulators: RunningEmulators;
 let base: LifecycleDeps;
 let webhook: Server;
@@ -56,12 +43,6 @@ let webhookUrl: string;
 const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 
 beforeAll(async () => {
-  const certs = await ensureDevCertificates();
-  emulators = await startEmulators({
-    tenants: demoTenants(),
-    tls: { cert: certs.cert, key: certs.key },
-    keyVault: { allowedPrincipals: [PROVISIONER.clientId], allowValueDump: false },
-  });
   webhook = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -72,19 +53,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
   webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`;
-  const config = loadConfig({
-    AzureWebJobsStorage: process.env.TEST_AZURITE_CONNECTION_STRING,
-    KEY_VAULT_URL: emulators.keyVault!.url,
-    PROVISIONER_CLIENT_ID: PROVISIONER.clientId,
-    PROVISIONER_TENANT_ID: tenantId,
-    PROVISIONER_CREDENTIAL: 'clientSecret',
-    PROVISIONER_CLIENT_SECRET: PROVISIONER.clientSecret,
-    GRAPH_ENDPOINT: emulators.graph.url,
-    AZURE_AUTHORITY_HOST: emulators.entra.url,
+  let services;
+  ({ emulators, services } = await startInProcessServices({
     ALLOWED_TENANT_IDS: tenantId,
     SECRET_NOTIFICATION_WEBHOOK_URL: webhookUrl,
-  });
-  base = createServices(config).lifecycle;
+  }));
+  base = services.lifecycle;
 }, 60_000);
 
 afterAll(async () => {

@@ -1,11 +1,9 @@
+import { intercept, startInProcessServices } from '../../support/inProcess';
 import { randomUUID } from 'node:crypto';
-import { ensureDevCertificates } from '../../../dev/certs';
-import { demoTenants, PROVISIONER } from '../../../dev/demoTenants';
-import { startEmulators, type RunningEmulators } from '../../../dev/emulators';
+import { demoTenants } from '../../../dev/demoTenants';
+import type { RunningEmulators } from '../../../dev/emulators';
 import type { GraphDirectory } from '../../../src/shared/adapters/graph/directory';
 import type { RegistrationRecord } from '../../../src/shared/adapters/tables/registrationStore';
-import { createServices } from '../../../src/shared/composition';
-import { loadConfig } from '../../../src/shared/config';
 import { STEP_NAMES, type StepName } from '../../../src/shared/domain';
 import type { ProvisioningDeps, StepMessage } from '../../../src/shared/provisioning/ports';
 import { submitRegistration } from '../../../src/shared/provisioning/requests';
@@ -19,41 +17,15 @@ import { runStep } from '../../../src/shared/provisioning/runStep';
 
 class WorkerDied extends Error {}
 
-/** A stand-in for `target` where `overrides(prop)` may replace a method; everything else is the real, bound one. */
-function intercept<T extends object>(target: T, override: (prop: string | symbol) => unknown): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      const replaced = override(prop);
-      if (replaced !== undefined) return replaced;
-      const value = Reflect.get(t, prop, t) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
-    },
-  });
-}
-
 let emulators: RunningEmulators;
 let base: ProvisioningDeps;
 const tenantId = demoTenants()[0]!.tenantId;
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 beforeAll(async () => {
-  const certs = await ensureDevCertificates();
-  emulators = await startEmulators({
-    tenants: demoTenants(),
-    tls: { cert: certs.cert, key: certs.key },
-    keyVault: { allowedPrincipals: [PROVISIONER.clientId], allowValueDump: false },
-  });
-  const config = loadConfig({
-    AzureWebJobsStorage: process.env.TEST_AZURITE_CONNECTION_STRING,
-    KEY_VAULT_URL: emulators.keyVault!.url,
-    PROVISIONER_CLIENT_ID: PROVISIONER.clientId,
-    PROVISIONER_TENANT_ID: tenantId,
-    PROVISIONER_CREDENTIAL: 'clientSecret',
-    PROVISIONER_CLIENT_SECRET: PROVISIONER.clientSecret,
-    GRAPH_ENDPOINT: emulators.graph.url,
-    AZURE_AUTHORITY_HOST: emulators.entra.url,
-  });
-  base = createServices(config).provisioning;
+  let services;
+  ({ emulators, services } = await startInProcessServices());
+  base = services.provisioning;
 }, 60_000);
 
 afterAll(async () => {
