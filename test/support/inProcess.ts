@@ -45,3 +45,29 @@ export function intercept<T extends object>(target: T, override: (prop: string |
     },
   });
 }
+
+/** For a test file: starts the in-process services before its tests (beforeAll) and stops them after (afterAll). */
+export function useInProcessServices(extraSettings: Record<string, string> = {}): {
+  readonly emulators: RunningEmulators;
+  readonly services: Services;
+} {
+  let started: { emulators: RunningEmulators; services: Services } | undefined;
+  beforeAll(async () => {
+    started = await startInProcessServices(extraSettings);
+  }, 60_000);
+  afterAll(async () => {
+    await started?.emulators.close();
+  });
+  const get = () => {
+    if (!started) throw new Error('the in-process services are not started yet (use them inside a test or hook)');
+    return started;
+  };
+  return {
+    get emulators() {
+      return get().emulators;
+    },
+    get services() {
+      return get().services;
+    },
+  };
+}

@@ -1,13 +1,11 @@
-import { intercept, startInProcessServices } from '../../support/inProcess';
+import { intercept, TENANT_ID, useInProcessServices } from '../../support/inProcess';
+import { cmgTicket, drain, pipelineHarness, WorkerDied } from '../../support/pipelineHarness';
 import { randomUUID } from 'node:crypto';
-import { demoTenants } from '../../../dev/demoTenants';
 import type { RunningEmulators } from '../../../dev/emulators';
 import type { GraphDirectory } from '../../../src/shared/adapters/graph/directory';
-import type { RegistrationRecord } from '../../../src/shared/adapters/tables/registrationStore';
 import { STEP_NAMES, type StepName } from '../../../src/shared/domain';
-import type { ProvisioningDeps, StepMessage } from '../../../src/shared/provisioning/ports';
+import type { ProvisioningDeps } from '../../../src/shared/provisioning/ports';
 import { submitRegistration } from '../../../src/shared/provisioning/requests';
-import { runStep } from '../../../src/shared/provisioning/runStep';
 
 /**
  * "Stopping the step worker after each step in turn and redelivering creates no duplicate object": for every step,
@@ -15,89 +13,17 @@ import { runStep } from '../../../src/shared/provisioning/runStep';
  * lease expired; the pipeline finishes; each request still has exactly one of everything.
  */
 
-class WorkerDied extends Error {}
-
+const stack = useInProcessServices();
 let emulators: RunningEmulators;
 let base: ProvisioningDeps;
-const tenantId = demoTenants()[0]!.tenantId;
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-beforeAll(async () => {
-  let services;
-  ({ emulators, services } = await startInProcessServices());
-  base = services.provisioning;
-}, 60_000);
-
-afterAll(async () => {
-  await emulators?.close();
+beforeAll(() => {
+  ({ emulators } = stack);
+  base = stack.services.provisioning;
 });
 
-/** Deps with a clock the test moves, an in-memory step queue, and a store that can die once for one step. */
-function harness(crashAfter?: StepName) {
-  let now = Date.now();
-  const queue: StepMessage[] = [];
-  let crashed = false;
-  const store = intercept(base.store, (prop) => {
-    if (prop !== 'update') return undefined;
-    return (id: string, change: (r: RegistrationRecord) => RegistrationRecord | undefined) =>
-      base.store.update(id, (current) => {
-        const next = change(current);
-        const recording =
-          crashAfter !== undefined &&
-          next !== undefined &&
-          current.pipeline.steps[crashAfter].status === 'Running' &&
-          next.pipeline.steps[crashAfter].status !== 'Running';
-        if (recording && !crashed) {
-          crashed = true;
-          throw new WorkerDied(`worker died after ${crashAfter}, before recording it`);
-        }
-        return next;
-      });
-  });
-  const deps: ProvisioningDeps = {
-    ...base,
-    store,
-    now: () => new Date(now),
-    steps: { name: 'memory', send: (m: StepMessage) => Promise.resolve(void queue.push(m)) } as never,
-    callbacks: { name: 'memory', send: () => Promise.resolve() } as never,
-  };
-  return {
-    deps,
-    queue,
-    crashed: () => crashed,
-    advance: (ms: number) => (now += ms),
-  };
-}
-
-/** Delivers queued messages until the queue is empty; a message whose worker died is delivered again later. */
-async function drain(h: ReturnType<typeof harness>): Promise<void> {
-  for (let i = 0; i < 200 && h.queue.length > 0; i++) {
-    const message = h.queue.shift()!;
-    try {
-      const result = await runStep(h.deps, message, silent);
-      if (result.outcome === 'retryScheduled') h.advance(Date.parse(result.retryAt) - h.deps.now().getTime() + 1);
-    } catch (err) {
-      if (!(err instanceof WorkerDied)) throw err;
-      h.advance(h.deps.stepLeaseMs + 1000); // the dead worker's lease runs out, the queue redelivers
-      h.queue.push(message);
-    }
-  }
-  expect(h.queue).toEqual([]);
-}
-
-function ticket(ticketId: string) {
-  return {
-    ticketId,
-    requestedBy: 'ops@contoso.com',
-    service: 'CloudManagement',
-    action: 'create',
-    tenantId,
-    tenantName: 'contoso.onmicrosoft.com',
-    cloud: 'AzurePublicCloud',
-    serverApp: { displayName: `CMG-${ticketId}`, appIdUri: `api://${tenantId}/${ticketId}` },
-    clientApp: { displayName: `CMG-Client-${ticketId}` },
-  };
-}
+const harness = (crashAfter?: StepName) => pipelineHarness(base, crashAfter);
+const ticket = cmgTicket;
+const tenantId = TENANT_ID;
 
 async function assertExactlyOneOfEverything(requestId: string): Promise<void> {
   const record = (await base.store.get(requestId))!.record;

@@ -1,0 +1,82 @@
+import type { RegistrationRecord } from '../../src/shared/adapters/tables/registrationStore';
+import type { StepName } from '../../src/shared/domain';
+import type { ProvisioningDeps, StepMessage } from '../../src/shared/provisioning/ports';
+import { runStep } from '../../src/shared/provisioning/runStep';
+import { intercept, TENANT_ID } from './inProcess';
+
+/** Thrown where a test makes a worker die: the message is delivered again after the dead worker's lease ran out. */
+export class WorkerDied extends Error {}
+
+export const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface PipelineHarness {
+  deps: ProvisioningDeps;
+  queue: StepMessage[];
+  crashed: () => boolean;
+  advance: (ms: number) => number;
+}
+
+/**
+ * The app's provisioning deps with a clock the test moves and an in-memory step queue; with `crashAfter`, a store
+ * whose worker dies once, after doing that step's work and before recording it.
+ */
+export function pipelineHarness(base: ProvisioningDeps, crashAfter?: StepName): PipelineHarness {
+  let now = Date.now();
+  const queue: StepMessage[] = [];
+  let crashed = false;
+  const store = intercept(base.store, (prop) => {
+    if (prop !== 'update' || crashAfter === undefined) return undefined;
+    return (id: string, change: (r: RegistrationRecord) => RegistrationRecord | undefined) =>
+      base.store.update(id, (current) => {
+        const next = change(current);
+        const recording =
+          next !== undefined &&
+          current.pipeline.steps[crashAfter].status === 'Running' &&
+          next.pipeline.steps[crashAfter].status !== 'Running';
+        if (recording && !crashed) {
+          crashed = true;
+          throw new WorkerDied(`worker died after ${crashAfter}, before recording it`);
+        }
+        return next;
+      });
+  });
+  const deps: ProvisioningDeps = {
+    ...base,
+    store,
+    now: () => new Date(now),
+    steps: { name: 'memory', send: (m: StepMessage) => Promise.resolve(void queue.push(m)) } as never,
+    callbacks: { name: 'memory', send: () => Promise.resolve() } as never,
+  };
+  return { deps, queue, crashed: () => crashed, advance: (ms: number) => (now += ms) };
+}
+
+/** Delivers queued messages until the queue is empty; a message whose worker died is delivered again later. */
+export async function drain(h: PipelineHarness): Promise<void> {
+  for (let i = 0; i < 200 && h.queue.length > 0; i++) {
+    const message = h.queue.shift()!;
+    try {
+      const result = await runStep(h.deps, message, silentLog);
+      if (result.outcome === 'retryScheduled') h.advance(Date.parse(result.retryAt) - h.deps.now().getTime() + 1);
+    } catch (err) {
+      if (!(err instanceof WorkerDied)) throw err;
+      h.advance(h.deps.stepLeaseMs + 1000); // the dead worker's lease runs out, the queue redelivers
+      h.queue.push(message);
+    }
+  }
+  if (h.queue.length > 0) throw new Error(`queue not drained: ${JSON.stringify(h.queue)}`);
+}
+
+/** A CMG create ticket for the demo home tenant. */
+export function cmgTicket(ticketId: string) {
+  return {
+    ticketId,
+    requestedBy: 'ops@contoso.com',
+    service: 'CloudManagement',
+    action: 'create',
+    tenantId: TENANT_ID,
+    tenantName: 'contoso.onmicrosoft.com',
+    cloud: 'AzurePublicCloud',
+    serverApp: { displayName: `CMG-${ticketId}`, appIdUri: `api://${TENANT_ID}/${ticketId}` },
+    clientApp: { displayName: `CMG-Client-${ticketId}` },
+  };
+}
