@@ -6,6 +6,7 @@ export * from './graphIds';
 export * from './handoff';
 export * from './manifests';
 export * from './naming';
+export * from './observations';
 export * from './pipeline';
 export * from './registrationRequest';
 export * from './serviceCatalog';

@@ -85,7 +85,10 @@ export const IMPORT_STEP_HANDLERS: Partial<Record<StepName, (c: StepContext) => 
     const clientAppId = native ? c.request.clientApp?.appId : undefined;
     const client = clientAppId ? await c.graph.getApplicationByAppId(clientAppId) : undefined;
     if (clientAppId && !client) throw new ImportAppNotFoundError('client', clientAppId, c.request.tenantId);
-    const deviations = await verifyAgainstRequirements(c, undefined, { server, ...(client ? { client } : {}) });
+    const deviations = await verifyAgainstRequirements(c, undefined, {
+      serverApp: server,
+      ...(client ? { clientApp: client } : {}),
+    });
     return {
       serverAppId: server.appId,
       serverObjectId: server.id,

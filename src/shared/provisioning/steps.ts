@@ -15,10 +15,18 @@ import {
   stepOutput,
   verifyRegistration,
   parseAppIdUri,
+  answeredRegistration,
+  observedOutput,
+  projectAppRoleAssignment,
+  projectApplication,
+  projectPermissionGrant,
+  projectServicePrincipal,
   CONSENT_TYPE_ALL_PRINCIPALS,
+  type AnsweredRegistration,
   DomainError,
   type Deviation,
   type ObservedApplication,
+  type ObservedPermissionGrant,
   type OAuth2PermissionGrantBody,
   type StepName,
   STEP_NAMES,
@@ -43,8 +51,21 @@ const serverUniqueName = (c: StepContext): string => applicationUniqueName(c.req
 const clientUniqueName = (c: StepContext): string => applicationUniqueName(c.requestId, 'client');
 const out = (c: StepContext, step: StepName, key: string): string => stepOutput(c.pipeline, step, key);
 
-function appOutputs(app: ObservedApplication): StepOutputs {
-  return { appId: app.appId, objectId: app.id };
+function appOutputs(app: ObservedApplication, created: boolean): StepOutputs {
+  return { appId: app.appId, objectId: app.id, created: String(created), ...observedOutput(projectApplication(app)) };
+}
+
+/**
+ * The server app as serverSecret needs it (its id and password credentials). On the step's first attempt after the
+ * serverApp step created the app (Graph answered 201 with no credentials), nothing can have added a credential yet
+ * — only this step adds them — so the read is skipped. Any later attempt (a retry, a worker that died after
+ * addPassword, a request retried or repaired) reads the app, to find what an earlier attempt left.
+ */
+async function serverAppForCredential(c: StepContext): Promise<ObservedApplication> {
+  const fresh = c.pipeline.steps.serverSecret.attempts === 1 && out(c, 'serverApp', 'created') === 'true';
+  if (fresh)
+    return { id: out(c, 'serverApp', 'objectId'), appId: out(c, 'serverApp', 'appId'), passwordCredentials: [] };
+  return c.graph.requireApplication(serverUniqueName(c));
 }
 
 /**
@@ -54,7 +75,7 @@ function appOutputs(app: ObservedApplication): StepOutputs {
  */
 async function serverSecret(c: StepContext): Promise<StepOutputs> {
   const appId = out(c, 'serverApp', 'appId');
-  const app = await c.graph.requireApplication(serverUniqueName(c));
+  const app = await serverAppForCredential(c);
   const stored = await addManagedCredential({
     graph: c.graph,
     secrets: c.secrets,
@@ -78,10 +99,13 @@ async function serverSecret(c: StepContext): Promise<StepOutputs> {
  * entry already exists." — a re-run after a crash, or consent given by hand), whose scopes are then extended: on
  * the first run this saves a dependent round trip on the pipeline's critical path.
  */
-async function ensureGrant(graph: GraphDirectory, body: OAuth2PermissionGrantBody): Promise<void> {
+async function ensureGrant(
+  graph: GraphDirectory,
+  body: OAuth2PermissionGrantBody,
+): Promise<ObservedPermissionGrant | undefined> {
   let conflict: GraphRequestError;
   try {
-    return await graph.createPermissionGrant(body);
+    return projectPermissionGrant(await graph.createPermissionGrant(body));
   } catch (err) {
     if (!(err instanceof GraphRequestError) || err.kind !== 'conflict') throw err;
     conflict = err;
@@ -95,7 +119,10 @@ async function ensureGrant(graph: GraphDirectory, body: OAuth2PermissionGrantBod
   const scopes = (existing.scope ?? '').split(' ').filter(Boolean);
   if (!scopes.includes(body.scope))
     await graph.updatePermissionGrantScope(existing.id, [...scopes, body.scope].join(' '));
+  return undefined; // no answer that shows the grant as it is now: verify reads it
 }
+
+const grantOutputs = (grant: ObservedPermissionGrant | undefined): StepOutputs => (grant ? observedOutput(grant) : {});
 
 /**
  * An https:// App ID URI must be on one of the target tenant's verified domains, read from Graph
@@ -120,7 +147,7 @@ async function checkAppIdUriDomain(c: StepContext): Promise<void> {
 export async function verifyAgainstRequirements(
   c: StepContext,
   credentialKeyId: string | undefined,
-  apps?: { server: ObservedApplication; client?: ObservedApplication },
+  known: AnsweredRegistration = {},
 ): Promise<Deviation[]> {
   const graphSp = await c.graph.graphServicePrincipal();
   const ids = resolveGraphPermissionIds(graphSp);
@@ -134,12 +161,12 @@ export async function verifyAgainstRequirements(
   const serverSpId = ledger('serverServicePrincipal', 'objectId');
   const clientSpId = nativeApp ? ledger('clientServicePrincipal', 'objectId') : undefined;
   const [serverApp, clientApp, ledgerServerSp, ledgerClientSp, ledgerAssignments, ledgerGrants] = await Promise.all([
-    apps ? apps.server : c.graph.requireApplication(serverUniqueName(c)),
-    apps ? apps.client : nativeApp ? c.graph.requireApplication(clientUniqueName(c)) : undefined,
-    serverAppId ? c.graph.findServicePrincipal(serverAppId) : undefined,
-    clientAppId ? c.graph.findServicePrincipal(clientAppId) : undefined,
-    serverSpId ? c.graph.appRoleAssignments(serverSpId) : undefined,
-    clientSpId ? c.graph.permissionGrants(clientSpId) : undefined,
+    known.serverApp ?? c.graph.requireApplication(serverUniqueName(c)),
+    known.clientApp ?? (nativeApp ? c.graph.requireApplication(clientUniqueName(c)) : undefined),
+    known.serverServicePrincipal ?? (serverAppId ? c.graph.findServicePrincipal(serverAppId) : undefined),
+    known.clientServicePrincipal ?? (clientAppId ? c.graph.findServicePrincipal(clientAppId) : undefined),
+    known.appRoleAssignments ?? (serverSpId ? c.graph.appRoleAssignments(serverSpId) : undefined),
+    known.oauth2PermissionGrants ?? (clientSpId ? c.graph.permissionGrants(clientSpId) : undefined),
   ]);
   const [serverSp, clientSp] = await Promise.all([
     serverApp.appId === serverAppId ? ledgerServerSp : c.graph.findServicePrincipal(serverApp.appId),
@@ -177,8 +204,8 @@ const CREATE_STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOut
   serverApp: async (c) => {
     await checkAppIdUriDomain(c);
     const upsert = buildServerApplication(serverAppSpec(c.request, c.requestId));
-    const { app } = await c.graph.upsertApplication(upsert.uniqueName, upsert.body);
-    return appOutputs(app);
+    const { app, created } = await c.graph.upsertApplication(upsert.uniqueName, upsert.body);
+    return appOutputs(app, created);
   },
 
   serverSecret,
@@ -188,7 +215,7 @@ const CREATE_STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOut
       out(c, 'serverApp', 'appId'),
       buildServicePrincipal(c.requestId, 'server', c.request.serverApp.displayName),
     );
-    return { objectId: sp.id };
+    return { objectId: sp.id, ...observedOutput(projectServicePrincipal(sp)) };
   },
 
   clientApp: async (c) => {
@@ -197,14 +224,18 @@ const CREATE_STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOut
       displayName: c.request.clientApp!.displayName,
       serverAppId: out(c, 'serverApp', 'appId'),
     });
-    const { app } = await c.graph.upsertApplication(upsert.uniqueName, upsert.body);
-    return appOutputs(app);
+    const { app, created } = await c.graph.upsertApplication(upsert.uniqueName, upsert.body);
+    return appOutputs(app, created);
   },
 
+  // The PATCH answers 204 with no body, so the client app is read back here — off the critical path (in parallel
+  // with the client service principal and the grants) — and that read is what verify checks.
   clientRedirect: async (c) => {
+    const objectId = out(c, 'clientApp', 'objectId');
     const patch = buildClientRedirectPatch(out(c, 'clientApp', 'appId'));
-    await c.graph.patchApplication(out(c, 'clientApp', 'objectId'), patch);
-    return { redirectUri: patch.publicClient.redirectUris[0]! };
+    await c.graph.patchApplication(objectId, patch);
+    const app = await c.graph.requireApplicationById(objectId);
+    return { redirectUri: patch.publicClient.redirectUris[0]!, ...observedOutput(projectApplication(app)) };
   },
 
   clientServicePrincipal: async (c) => {
@@ -212,7 +243,7 @@ const CREATE_STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOut
       out(c, 'clientApp', 'appId'),
       buildServicePrincipal(c.requestId, 'client', c.request.clientApp!.displayName),
     );
-    return { objectId: sp.id };
+    return { objectId: sp.id, ...observedOutput(projectServicePrincipal(sp)) };
   },
 
   appRoleConsent: async (c) => {
@@ -220,29 +251,44 @@ const CREATE_STEP_HANDLERS: Record<StepName, (c: StepContext) => Promise<StepOut
     const ids = resolveGraphPermissionIds(graphSp);
     const serverSpId = out(c, 'serverServicePrincipal', 'objectId');
     // No read first: an assignment that exists already ("Permission being assigned already exists") counts as made.
-    await c.graph.assignAppRole(graphSp.id, buildDirectoryReadAllAssignment(serverSpId, graphSp.id, ids));
-    return { graphServicePrincipalId: graphSp.id, appRoleId: ids.directoryReadAllRoleId };
+    const assignment = await c.graph.assignAppRole(
+      graphSp.id,
+      buildDirectoryReadAllAssignment(serverSpId, graphSp.id, ids),
+    );
+    return {
+      graphServicePrincipalId: graphSp.id,
+      appRoleId: ids.directoryReadAllRoleId,
+      ...(assignment ? observedOutput(projectAppRoleAssignment(assignment)) : {}),
+    };
   },
 
   delegatedGrant: async (c) => {
-    await ensureGrant(
+    const grant = await ensureGrant(
       c.graph,
       buildUserImpersonationGrant(
         out(c, 'clientServicePrincipal', 'objectId'),
         out(c, 'serverServicePrincipal', 'objectId'),
       ),
     );
-    return {};
+    return grantOutputs(grant);
   },
 
   clientGraphGrant: async (c) => {
     const graphSp = await c.graph.graphServicePrincipal();
-    await ensureGrant(c.graph, buildGraphUserReadGrant(out(c, 'clientServicePrincipal', 'objectId'), graphSp.id));
-    return { graphServicePrincipalId: graphSp.id };
+    const grant = await ensureGrant(
+      c.graph,
+      buildGraphUserReadGrant(out(c, 'clientServicePrincipal', 'objectId'), graphSp.id),
+    );
+    return { graphServicePrincipalId: graphSp.id, ...grantOutputs(grant) };
   },
 
+  // Checks Graph's answers to the steps' writes (no read on the happy path). Any deviation there — an answer from a
+  // replica that lagged, an object changed since, a part with no answer — is confirmed against a full read-back
+  // before the step fails, so what fails verify is always what Graph shows now.
   verify: async (c) => {
-    const deviations = await verifyAgainstRequirements(c, out(c, 'serverSecret', 'keyId'));
+    const keyId = out(c, 'serverSecret', 'keyId');
+    let deviations = await verifyAgainstRequirements(c, keyId, answeredRegistration(c.pipeline, c.requestId));
+    if (deviations.length > 0) deviations = await verifyAgainstRequirements(c, keyId);
     if (deviations.length > 0) {
       throw new VerificationFailedError(
         deviations

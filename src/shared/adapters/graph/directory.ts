@@ -177,16 +177,21 @@ export class GraphDirectory {
   }
 
   /** Grants an application permission; an assignment that exists already counts as granted. */
-  async assignAppRole(resourceServicePrincipalId: string, body: object): Promise<void> {
+  /** Assigns an app role: Graph's answer (201), or undefined when the assignment exists already. */
+  async assignAppRole(
+    resourceServicePrincipalId: string,
+    body: object,
+  ): Promise<ObservedAppRoleAssignment | undefined> {
     try {
-      await this.api.send({
+      const res = await this.api.send<ObservedAppRoleAssignment>({
         method: 'POST',
         path: `/servicePrincipals/${resourceServicePrincipalId}/appRoleAssignedTo`,
         body,
         expectExisting: true,
       });
+      return res.body;
     } catch (err) {
-      if (err instanceof GraphRequestError && /already exists/i.test(err.message)) return;
+      if (err instanceof GraphRequestError && /already exists/i.test(err.message)) return undefined;
       throw err;
     }
   }
@@ -198,8 +203,15 @@ export class GraphDirectory {
     );
   }
 
-  async createPermissionGrant(body: object): Promise<void> {
-    await this.api.send({ method: 'POST', path: '/oauth2PermissionGrants', body, expectExisting: true });
+  /** Creates a delegated permission grant; Graph's answer (201) is the grant as stored. */
+  async createPermissionGrant(body: object): Promise<PermissionGrant> {
+    const res = await this.api.send<PermissionGrant>({
+      method: 'POST',
+      path: '/oauth2PermissionGrants',
+      body,
+      expectExisting: true,
+    });
+    return res.body;
   }
 
   async updatePermissionGrantScope(id: string, scope: string): Promise<void> {
