@@ -48,10 +48,18 @@ export function toStepError(err: unknown): StepError {
 }
 
 export type StepRunResult =
-  | { outcome: 'succeeded'; enqueued: StepName[] }
+  | { outcome: 'succeeded'; enqueued: StepName[]; ranInline?: { step: StepName; result: StepRunResult } }
   | { outcome: 'retryScheduled'; retryAt: string }
   | { outcome: 'failed'; error: StepError }
   | { outcome: 'skipped'; reason: string };
+
+/**
+ * Steps that run in the invocation whose step unblocked them, instead of taking a queue hop: they check the ledger
+ * (verify reads Graph only when an answer deviates) and write the hand-off, so a hop would cost more than their
+ * work. They are claimed, leased and recorded like any step; a crash re-queues them from the finished step's
+ * redelivery ('already done' queues what is runnable).
+ */
+export const INLINE_STEPS: readonly StepName[] = ['verify', 'complete'];
 
 /** Queues every step that may start now (duplicates are harmless: a step that is done or leased is skipped). */
 export async function enqueueRunnable(
@@ -109,7 +117,13 @@ export async function runStep(deps: ProvisioningDeps, message: StepMessage, log:
     throw new Error(`registration ${message.requestId} not found`);
   }
   if (skip === 'done') {
-    const enqueued = await enqueueRunnable(deps, claimed.record.pipeline, message.requestId);
+    const pipeline = claimed.record.pipeline;
+    const enqueued = await enqueueRunnable(deps, pipeline, message.requestId);
+    // A step this message ran inline may have died with its worker: it stays Running, and no message of its own
+    // brings it back. Queue it; the lease decides (a live worker keeps it, a dead one's lease runs out).
+    const stranded = INLINE_STEPS.filter((s) => pipeline.steps[s].status === 'Running');
+    await Promise.all(stranded.map((s) => deps.steps.send({ requestId: message.requestId, step: s })));
+    enqueued.push(...stranded);
     return { outcome: 'skipped', reason: `already done; queued ${enqueued.join(', ') || 'nothing'}` };
   }
   const retryAt = claimed.record.pipeline.steps[step].retryAt;
@@ -178,7 +192,14 @@ export async function runStep(deps: ProvisioningDeps, message: StepMessage, log:
   const pipeline = saved.record.pipeline;
   const status = pipeline.steps[step];
   if (status.status === 'Succeeded') {
-    result = { outcome: 'succeeded', enqueued: await enqueueRunnable(deps, pipeline, message.requestId) };
+    const runnable = runnableSteps(pipeline, deps.now()).filter((s) => pipeline.steps[s].status === 'Pending');
+    const inline = runnable.length === 1 && INLINE_STEPS.includes(runnable[0]!) ? runnable[0] : undefined;
+    if (inline) {
+      const next = await runStep(deps, { requestId: message.requestId, step: inline }, log);
+      result = { outcome: 'succeeded', enqueued: [], ranInline: { step: inline, result: next } };
+    } else {
+      result = { outcome: 'succeeded', enqueued: await enqueueRunnable(deps, pipeline, message.requestId) };
+    }
   } else if (status.status === 'RetryWaiting' && status.retryAt) {
     const delaySeconds = Math.max(0, (Date.parse(status.retryAt) - deps.now().getTime()) / 1000);
     await deps.steps.send({ requestId: message.requestId, step }, { delaySeconds });
