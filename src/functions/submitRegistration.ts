@@ -4,6 +4,7 @@ import { apiHandler } from '../shared/http/api';
 import { API_ROLES } from '../shared/security/roles';
 import { apiBase, readJsonBody } from '../shared/http/body';
 import { submitRegistration } from '../shared/provisioning/requests';
+import { stepsOutput, withStepOutbox } from '../shared/provisioning/outbox';
 import { acceptedResponse } from '../shared/provisioning/view';
 
 /** POST /api/registrations — a ticket in; 202 with a status URL (200 for a replay of the same ticket). */
@@ -12,9 +13,10 @@ export const submitRegistrationHandler = apiHandler(
   async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const body = await readJsonBody(request);
     const services = getServices();
-    const { created, record } = await submitRegistration(services.provisioning, body, {
-      allowedTenantIds: services.config.allowedTenantIds,
-    });
+    // The first steps leave through the steps output binding: written with the invocation, listener woken at once.
+    const { created, record } = await withStepOutbox(services.provisioning, context, (deps) =>
+      submitRegistration(deps, body, { allowedTenantIds: services.config.allowedTenantIds }),
+    );
     context.log(`registration ${record.requestId} for ticket ${record.ticketId}: ${created ? 'accepted' : 'replayed'}`);
     return acceptedResponse(record, apiBase(request), created ? 202 : 200);
   },
@@ -24,5 +26,6 @@ app.http('submitRegistration', {
   methods: ['POST'],
   authLevel: 'function',
   route: 'registrations',
+  extraOutputs: [stepsOutput],
   handler: submitRegistrationHandler,
 });
