@@ -12,15 +12,22 @@ export const silentLog = { info: () => undefined, warn: () => undefined, error: 
 export interface PipelineHarness {
   deps: ProvisioningDeps;
   queue: StepMessage[];
+  /** Every message drain delivered, in order. */
+  delivered: StepMessage[];
   crashed: () => boolean;
   advance: (ms: number) => number;
 }
 
 /**
  * The app's provisioning deps with a clock the test moves and an in-memory step queue; with `crashAfter`, a store
- * whose worker dies once, after doing that step's work and before recording it.
+ * whose worker dies once, after doing that step's work and before recording it (`on: 'claim'`: as it claims the
+ * step, before doing anything).
  */
-export function pipelineHarness(base: ProvisioningDeps, crashAfter?: StepName): PipelineHarness {
+export function pipelineHarness(
+  base: ProvisioningDeps,
+  crashAfter?: StepName,
+  on: 'record' | 'claim' = 'record',
+): PipelineHarness {
   let now = Date.now();
   const queue: StepMessage[] = [];
   let crashed = false;
@@ -29,13 +36,13 @@ export function pipelineHarness(base: ProvisioningDeps, crashAfter?: StepName): 
     return (id: string, change: (r: RegistrationRecord) => RegistrationRecord | undefined) =>
       base.store.update(id, (current) => {
         const next = change(current);
-        const recording =
-          next !== undefined &&
-          current.pipeline.steps[crashAfter].status === 'Running' &&
-          next.pipeline.steps[crashAfter].status !== 'Running';
-        if (recording && !crashed) {
+        const before = current.pipeline.steps[crashAfter].status;
+        const after = next?.pipeline.steps[crashAfter].status;
+        const dies =
+          on === 'record' ? before === 'Running' && after !== undefined && after !== 'Running' : after === 'Running';
+        if (dies && !crashed) {
           crashed = true;
-          throw new WorkerDied(`worker died after ${crashAfter}, before recording it`);
+          throw new WorkerDied(`worker died ${on === 'record' ? 'recording' : 'claiming'} ${crashAfter}`);
         }
         return next;
       });
@@ -47,13 +54,14 @@ export function pipelineHarness(base: ProvisioningDeps, crashAfter?: StepName): 
     steps: { name: 'memory', send: (m: StepMessage) => Promise.resolve(void queue.push(m)) } as never,
     callbacks: { name: 'memory', send: () => Promise.resolve() } as never,
   };
-  return { deps, queue, crashed: () => crashed, advance: (ms: number) => (now += ms) };
+  return { deps, queue, delivered: [], crashed: () => crashed, advance: (ms: number) => (now += ms) };
 }
 
 /** Delivers queued messages until the queue is empty; a message whose worker died is delivered again later. */
 export async function drain(h: PipelineHarness): Promise<void> {
   for (let i = 0; i < 200 && h.queue.length > 0; i++) {
     const message = h.queue.shift()!;
+    h.delivered.push(message);
     try {
       const result = await runStep(h.deps, message, silentLog);
       if (result.outcome === 'retryScheduled') h.advance(Date.parse(result.retryAt) - h.deps.now().getTime() + 1);

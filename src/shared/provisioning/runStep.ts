@@ -61,13 +61,27 @@ export type StepRunResult =
  */
 export const INLINE_STEPS: readonly StepName[] = ['verify', 'complete'];
 
-/** Queues every step that may start now (duplicates are harmless: a step that is done or leased is skipped). */
+/**
+ * The Pending steps that may start now — with `after`, only those that wait for that step: each step is queued by
+ * the completion of the last step it waited for, so a finished step queues what it unblocked and not, again, what
+ * earlier steps queued and is still waiting in the queue (every completion re-queueing every runnable step made
+ * duplicate deliveries multiply with the queue's depth).
+ */
+function pendingRunnable(pipeline: PipelineState, now: Date, after?: StepName): StepName[] {
+  return runnableSteps(pipeline, now).filter(
+    (s) =>
+      pipeline.steps[s].status === 'Pending' && (after === undefined || pipeline.steps[s].dependsOn.includes(after)),
+  );
+}
+
+/** Queues the steps that may start now (see pendingRunnable); duplicates are harmless: done or leased is skipped. */
 export async function enqueueRunnable(
   deps: ProvisioningDeps,
   pipeline: PipelineState,
   requestId: string,
+  after?: StepName,
 ): Promise<StepName[]> {
-  const runnable = runnableSteps(pipeline, deps.now()).filter((s) => pipeline.steps[s].status === 'Pending');
+  const runnable = pendingRunnable(pipeline, deps.now(), after);
   await Promise.all(runnable.map((step) => deps.steps.send({ requestId, step })));
   return runnable;
 }
@@ -118,10 +132,15 @@ export async function runStep(deps: ProvisioningDeps, message: StepMessage, log:
   }
   if (skip === 'done') {
     const pipeline = claimed.record.pipeline;
-    const enqueued = await enqueueRunnable(deps, pipeline, message.requestId);
-    // A step this message ran inline may have died with its worker: it stays Running, and no message of its own
-    // brings it back. Queue it; the lease decides (a live worker keeps it, a dead one's lease runs out).
-    const stranded = INLINE_STEPS.filter((s) => pipeline.steps[s].status === 'Running');
+    // Its successors again: the messages its run sent may have been lost with its worker.
+    const enqueued = await enqueueRunnable(deps, pipeline, message.requestId, step);
+    // A step this message ran (or was about to run) inline may have died with its worker: Running, or Pending with
+    // its dependencies done, and no message of its own brings it back. Queue it; a Running one's lease decides (a
+    // live worker keeps it, a dead one's lease runs out).
+    const runnableNow = pendingRunnable(pipeline, deps.now());
+    const stranded = INLINE_STEPS.filter(
+      (s) => !enqueued.includes(s) && (pipeline.steps[s].status === 'Running' || runnableNow.includes(s)),
+    );
     await Promise.all(stranded.map((s) => deps.steps.send({ requestId: message.requestId, step: s })));
     enqueued.push(...stranded);
     return { outcome: 'skipped', reason: `already done; queued ${enqueued.join(', ') || 'nothing'}` };
@@ -192,13 +211,13 @@ export async function runStep(deps: ProvisioningDeps, message: StepMessage, log:
   const pipeline = saved.record.pipeline;
   const status = pipeline.steps[step];
   if (status.status === 'Succeeded') {
-    const runnable = runnableSteps(pipeline, deps.now()).filter((s) => pipeline.steps[s].status === 'Pending');
+    const runnable = pendingRunnable(pipeline, deps.now(), step);
     const inline = runnable.length === 1 && INLINE_STEPS.includes(runnable[0]!) ? runnable[0] : undefined;
     if (inline) {
       const next = await runStep(deps, { requestId: message.requestId, step: inline }, log);
       result = { outcome: 'succeeded', enqueued: [], ranInline: { step: inline, result: next } };
     } else {
-      result = { outcome: 'succeeded', enqueued: await enqueueRunnable(deps, pipeline, message.requestId) };
+      result = { outcome: 'succeeded', enqueued: await enqueueRunnable(deps, pipeline, message.requestId, step) };
     }
   } else if (status.status === 'RetryWaiting' && status.retryAt) {
     const delaySeconds = Math.max(0, (Date.parse(status.retryAt) - deps.now().getTime()) / 1000);

@@ -6,6 +6,7 @@ import type { GraphDirectory } from '../../../src/shared/adapters/graph/director
 import { STEP_NAMES, type StepName } from '../../../src/shared/domain';
 import type { ProvisioningDeps } from '../../../src/shared/provisioning/ports';
 import { submitRegistration } from '../../../src/shared/provisioning/requests';
+import { INLINE_STEPS } from '../../../src/shared/provisioning/runStep';
 
 /**
  * "Stopping the step worker after each step in turn and redelivering creates no duplicate object": for every step,
@@ -51,6 +52,16 @@ describe('a worker that dies after a step, before recording it', () => {
   it.each(STEP_NAMES.map((s) => [s]))('after %s: redelivery creates no duplicate', async (step) => {
     const h = harness(step);
     const { record } = await submitRegistration(h.deps, ticket(`CRASH-${step}-${randomUUID().slice(0, 8)}`));
+    await drain(h);
+    expect(h.crashed()).toBe(true);
+    await assertExactlyOneOfEverything(record.requestId);
+  });
+});
+
+describe('a worker that dies as it claims a step it runs inline (no message of its own)', () => {
+  it.each(INLINE_STEPS.map((s) => [s]))('%s: the redelivered step that unblocked it queues it again', async (step) => {
+    const h = pipelineHarness(base, step, 'claim');
+    const { record } = await submitRegistration(h.deps, ticket(`CLAIM-${step}-${randomUUID().slice(0, 8)}`));
     await drain(h);
     expect(h.crashed()).toBe(true);
     await assertExactlyOneOfEverything(record.requestId);

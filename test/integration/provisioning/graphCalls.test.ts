@@ -39,12 +39,32 @@ async function provision(deps: ProvisioningDeps, ticketId: string) {
   const { record } = await submitRegistration(h.deps, cmgTicket(ticketId));
   await drain(h);
   const calls = emulators.graph.calls({ tenant: TENANT_ID }).slice(before);
-  return { requestId: record.requestId, calls: calls.map((c) => shape(c.method, c.path)).sort() };
+  return {
+    requestId: record.requestId,
+    calls: calls.map((c) => shape(c.method, c.path)).sort(),
+    delivered: h.delivered.map((m) => m.step),
+  };
 }
 
 it('one ticket makes 10 Graph calls: 9 writes and the client app read-back; verify reads nothing', async () => {
-  const { requestId, calls } = await provision(base, `CALLS-${randomUUID().slice(0, 8)}`);
+  const { requestId, calls, delivered } = await provision(base, `CALLS-${randomUUID().slice(0, 8)}`);
   expect((await base.store.get(requestId))!.record.pipeline.state).toBe('Succeeded');
+  // verify and complete ran inline, in the invocation of the last step they waited for: no queue hop of their own.
+  expect(delivered).not.toContain('verify');
+  expect(delivered).not.toContain('complete');
+  expect([...delivered].sort()).toEqual(
+    [
+      'serverApp',
+      'serverSecret',
+      'serverServicePrincipal',
+      'clientApp',
+      'clientRedirect',
+      'clientServicePrincipal',
+      'appRoleConsent',
+      'delegatedGrant',
+      'clientGraphGrant',
+    ].sort(),
+  );
   expect(calls).toEqual(
     [
       'PATCH /applications(uniqueName={key})', // server app
