@@ -1,5 +1,14 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import { once } from '../lazy';
 import { AuthenticationError, type CallerIdentity } from './roles';
+
+/*
+ * jose loads when the first verifier is made (the first protected HTTP call), not with the module: every HTTP
+ * function file reaches this module through src/shared/http/api.ts, and a queue worker loads those files too.
+ */
+type Jose = typeof import('jose');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
+const loadJose = once(() => require('jose') as Jose);
 
 /**
  * Verifies a caller's Entra access token with `jose`: RS256 signature through the home tenant's JWKS (keys cached
@@ -22,6 +31,7 @@ export type TokenVerifier = (token: string) => Promise<CallerIdentity>;
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const authority = options.authorityHost.replace(/\/+$/, '');
   const tenant = options.tenantId.toLowerCase();
+  const { createRemoteJWKSet, errors: joseErrors, jwtVerify } = loadJose();
   const keys =
     options.keys ??
     createRemoteJWKSet(new URL(`${authority}/${tenant}/discovery/v2.0/keys`), {
@@ -45,7 +55,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         requiredClaims: ['exp', 'iat', 'tid', 'oid'],
       }));
     } catch (err) {
-      throw new AuthenticationError(describe(err), err);
+      throw new AuthenticationError(describe(err, joseErrors), err);
     }
     const tid = typeof payload.tid === 'string' ? payload.tid.toLowerCase() : '';
     if (tid !== tenant) throw new AuthenticationError('The token was issued for another tenant.');
@@ -66,7 +76,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
-function describe(err: unknown): string {
+function describe(err: unknown, joseErrors: Jose['errors']): string {
   if (err instanceof joseErrors.JWTExpired) return 'The token has expired.';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `The token's '${err.claim}' claim is not accepted.`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey) {

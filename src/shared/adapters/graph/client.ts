@@ -1,15 +1,27 @@
-import {
-  AuthenticationHandler,
-  Client,
-  HTTPMessageHandler,
-  RedirectHandler,
-  ResponseType,
-  TelemetryHandler,
-} from '@microsoft/microsoft-graph-client';
 import type { TokenCredential } from '@azure/identity';
-import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
-import { backOff } from 'exponential-backoff';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { once } from '../../lazy';
 import { classifyGraphFailure, GraphErrorBody, GraphRequestError } from './errors';
+
+/*
+ * The Graph SDK (and the backoff) load when the first GraphApi is made (a step's first Graph call), not with the
+ * module: every function file reaches this module through the composition root, and only some functions call Graph.
+ */
+type GraphSdk = typeof import('@microsoft/microsoft-graph-client');
+type GraphAuth = typeof import('@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials');
+type Backoff = typeof import('exponential-backoff');
+interface GraphModules {
+  sdk: GraphSdk;
+  auth: GraphAuth;
+  backoff: Backoff;
+}
+const loadGraphModules = once((): GraphModules => ({
+  /* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose (see above) */
+  sdk: require('@microsoft/microsoft-graph-client') as GraphSdk,
+  auth: require('@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials') as GraphAuth,
+  backoff: require('exponential-backoff') as Backoff,
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}));
 
 export interface GraphCall {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -43,6 +55,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export class GraphApi {
   readonly #client: Client;
+  readonly #modules: GraphModules;
   /** Calls sent (attempts included), for diagnostics and benchmarks. */
   calls = 0;
 
@@ -52,7 +65,10 @@ export class GraphApi {
     scope: string,
     private readonly retry: GraphRetryOptions,
   ) {
-    const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] });
+    this.#modules = loadGraphModules();
+    const { sdk, auth: authProviders } = this.#modules;
+    const { AuthenticationHandler, Client, HTTPMessageHandler, RedirectHandler, TelemetryHandler } = sdk;
+    const authProvider = new authProviders.TokenCredentialAuthenticationProvider(credential, { scopes: [scope] });
     const auth = new AuthenticationHandler(authProvider);
     const redirect = new RedirectHandler();
     const telemetry = new TelemetryHandler();
@@ -74,7 +90,7 @@ export class GraphApi {
     this.calls++;
     let response: Response;
     try {
-      let request = this.#client.api(call.path).responseType(ResponseType.RAW);
+      let request = this.#client.api(call.path).responseType(this.#modules.sdk.ResponseType.RAW);
       if (call.headers) request = request.headers(call.headers);
       const raw: unknown =
         call.method === 'GET'
@@ -116,7 +132,7 @@ export class GraphApi {
   async send<T = unknown>(call: GraphCall): Promise<GraphAnswer<T>> {
     const started = Date.now();
     const { maxMs, startingDelayMs = 250, maxDelayMs = 15_000 } = this.retry;
-    return backOff(() => this.#attempt<T>(call), {
+    return this.#modules.backoff.backOff(() => this.#attempt<T>(call), {
       numOfAttempts: 1000, // bounded by time below
       startingDelay: startingDelayMs,
       timeMultiple: 2,

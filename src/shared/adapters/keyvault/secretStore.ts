@@ -1,6 +1,23 @@
-import { RestError } from '@azure/core-rest-pipeline';
+import type { RestError } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
-import { SecretClient } from '@azure/keyvault-secrets';
+import type { SecretClient } from '@azure/keyvault-secrets';
+import { once } from '../../lazy';
+
+/*
+ * The Key Vault SDK loads when the first SecretStore method runs, not with the module: every function file reaches
+ * this module (through the composition root and the step runner's KeyVaultError), and most never touch the vault.
+ */
+type KeyVaultSdk = typeof import('@azure/keyvault-secrets');
+type RestPipeline = typeof import('@azure/core-rest-pipeline');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
+const loadKeyVaultSdk = once(() => require('@azure/keyvault-secrets') as KeyVaultSdk);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
+const loadRestPipeline = once(() => require('@azure/core-rest-pipeline') as RestPipeline);
+
+/** The SDK's RestError (loaded by then: only the SDK's calls throw one). */
+function isRestError(err: unknown): err is RestError {
+  return err instanceof loadRestPipeline().RestError;
+}
 
 export interface StoredSecret {
   /** `{vault}/secrets/{name}/{version}` */
@@ -33,7 +50,7 @@ export class KeyVaultError extends Error {
 }
 
 function wrap(err: unknown): never {
-  if (err instanceof RestError) {
+  if (isRestError(err)) {
     const body = err.details as { error?: { code?: string; message?: string } } | undefined;
     throw new KeyVaultError(err.statusCode ?? 0, body?.error?.code ?? err.code ?? 'Error', err.message, err);
   }
@@ -45,17 +62,25 @@ function wrap(err: unknown): never {
  * the service itself never needs to read a secret (Configuration Manager's import script reads it).
  */
 export class SecretStore {
-  readonly #client: SecretClient;
+  #secretClient: SecretClient | undefined;
 
-  constructor(vaultUrl: string, credential: TokenCredential) {
-    this.#client = new SecretClient(vaultUrl, credential, {
+  constructor(
+    private readonly url: string,
+    private readonly credential: TokenCredential,
+  ) {}
+
+  /** The SDK client, made on first use. */
+  get #client(): SecretClient {
+    this.#secretClient ??= new (loadKeyVaultSdk().SecretClient)(this.url, this.credential, {
       // The vault's challenge names its resource; locally the vault is not on *.vault.azure.net.
       disableChallengeResourceVerification: !/\.vault\.(azure\.net|usgovcloudapi\.net|azure\.cn)$/i.test(
-        new URL(vaultUrl).hostname,
+        new URL(this.url).hostname,
       ),
     });
+    return this.#secretClient;
   }
 
+  /** The vault's URL as the SDK client has it (creates the client). */
   get vaultUrl(): string {
     return this.#client.vaultUrl;
   }
@@ -87,7 +112,7 @@ export class SecretStore {
       }
       return out.sort((a, b) => a.created - b.created).map((v) => v.secret);
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404) return [];
+      if (isRestError(err) && err.statusCode === 404) return [];
       return wrap(err);
     }
   }
@@ -105,7 +130,7 @@ export class SecretStore {
     try {
       return (await this.#client.getSecret(name)).value;
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      if (isRestError(err) && err.statusCode === 404) return undefined;
       return wrap(err);
     }
   }

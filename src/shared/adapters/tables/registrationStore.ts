@@ -1,8 +1,9 @@
-import { odata, RestError, TableClient, TableEntityResult } from '@azure/data-tables';
+import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { createHash } from 'node:crypto';
 import type { ManagedSecretState, PipelineState, RegistrationRequest, RequestState } from '../../domain';
 import { TABLES } from '../storageNames';
 import { readJsonColumns, writeJsonColumns } from './jsonColumns';
+import { isStatus, tablesSdk } from './sdk';
 
 /** One registration request as stored: the normalized request, the step ledger, the hand-off outputs. */
 export interface RegistrationRecord {
@@ -59,10 +60,6 @@ export class ConcurrencyConflictError extends Error {
 }
 
 const ROW = 'registration';
-
-function isStatus(err: unknown, status: number): boolean {
-  return err instanceof RestError && err.statusCode === status;
-}
 
 function ticketKey(ticketId: string): string {
   return createHash('sha256').update(ticketId, 'utf8').digest('hex');
@@ -215,6 +212,7 @@ export class RegistrationStore {
   /** Lists requests, newest first within a page, filtered on state, tenant and ticket; paged by continuation. */
   async list(filter: ListFilter, pageSize: number, continuationToken?: string): Promise<Page<RegistrationRecord>> {
     await this.ensureTables();
+    const { odata } = tablesSdk();
     const clauses = [odata`RowKey eq ${ROW}`];
     if (filter.state) clauses.push(odata`state eq ${filter.state}`);
     if (filter.tenantId) clauses.push(odata`tenantId eq ${filter.tenantId.toLowerCase()}`);

@@ -1,5 +1,6 @@
-import { odata, RestError, TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import { TABLES } from '../storageNames';
+import { isStatus, tablesSdk } from './sdk';
 
 export interface ExpiryIndexEntry {
   /** `yyyyMMdd` of the expiry of the credential Configuration Manager uses. */
@@ -11,10 +12,6 @@ export interface ExpiryIndexEntry {
 export interface ExpiryIndexPage {
   items: ExpiryIndexEntry[];
   continuationToken: string | undefined;
-}
-
-function isStatus(err: unknown, status: number): boolean {
-  return err instanceof RestError && err.statusCode === status;
 }
 
 /**
@@ -68,7 +65,7 @@ export class SecretExpiryIndex {
     const pages = this.#table
       .listEntities<{ expiresOn?: string }>({
         queryOptions: {
-          ...(lastBucket === undefined ? {} : { filter: odata`PartitionKey le ${lastBucket}` }),
+          ...(lastBucket === undefined ? {} : { filter: tablesSdk().odata`PartitionKey le ${lastBucket}` }),
           select: ['PartitionKey', 'RowKey', 'expiresOn'],
         },
       })
