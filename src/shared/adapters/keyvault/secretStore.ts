@@ -19,6 +19,9 @@ function isRestError(err: unknown): err is RestError {
   return err instanceof loadRestPipeline().RestError;
 }
 
+/** The tag SecretStore.put adds to each version: when it was written, to the millisecond (ISO 8601). */
+export const STORED_AT_TAG = 'storedAt';
+
 export interface StoredSecret {
   /** `{vault}/secrets/{name}/{version}` */
   id: string;
@@ -90,7 +93,9 @@ export class SecretStore {
       const s = await this.#client.setSecret(name, value, {
         contentType: options.contentType,
         expiresOn: options.expiresOn,
-        tags: options.tags,
+        // Key Vault's `created` has whole seconds and lists versions in no particular order: this tag orders the
+        // versions written in the same second (a renewal right after a store, a retried attempt).
+        tags: { ...options.tags, [STORED_AT_TAG]: new Date().toISOString() },
       });
       return toStored(s.properties);
     } catch (err) {
@@ -110,7 +115,10 @@ export class SecretStore {
       for await (const p of this.#client.listPropertiesOfSecretVersions(name)) {
         out.push({ secret: toStored(p), created: p.createdOn?.getTime() ?? 0 });
       }
-      return out.sort((a, b) => a.created - b.created).map((v) => v.secret);
+      const storedAt = (s: StoredSecret): string => s.tags[STORED_AT_TAG] ?? '';
+      return out
+        .sort((a, b) => a.created - b.created || storedAt(a.secret).localeCompare(storedAt(b.secret)))
+        .map((v) => v.secret);
     } catch (err) {
       if (isRestError(err) && err.statusCode === 404) return [];
       return wrap(err);
