@@ -1,6 +1,6 @@
-import type { ColdStart } from './coldstart';
+import { coldStartMarkdown, type ColdStart } from './coldstart';
 import type { IntakeRun } from './intake';
-import type { ProvisioningRun } from './provisioning';
+import type { E2eBreakdown, ProvisioningRun } from './provisioning';
 import type { SweepRun } from './sweep';
 
 export interface Row {
@@ -55,7 +55,141 @@ const CHANGES = [
     '1 ticket: e2e 3.27 s; 10 tickets: p50 32.7 s, 17/min',
     'with all three, on the same loaded machine: 1 ticket 2.1–2.5 s; 10 tickets p50 20.3 s, 28/min (the run recorded here, on a quieter machine: see Summary)',
   ]),
+  md([
+    "`verify` checks Graph's answers to the writes, recorded in the step ledger (201 bodies; the client app is read " +
+      'back by `clientRedirect`, off the critical path), and reads the registration back only when an answer ' +
+      'deviates; `serverSecret` skips its app read on a first attempt after the app was created',
+    "16 Graph calls/request (6 verify read-backs + the secret step's read); 5 dependent hops",
+    '10 Graph calls/request (9 writes, 1 read) = the dependency-chain minimum; 4 hops',
+  ]),
+  md([
+    'A finished step queues only the steps it unblocked (each completion used to re-queue every runnable step, so ' +
+      "duplicate deliveries multiplied with the queue's depth); `verify` and `complete` run inline in the " +
+      'invocation that unblocked them; the intake sends the first step through the output binding too',
+    '100 tickets at 100 ms/call: 42 provisioned/min, e2e p50 127 s (loaded machine)',
+    '100 tickets: 149/min, e2e p50 34 s (same loaded machine, before the quiet run recorded in Summary)',
+  ]),
+  md([
+    'The Azure SDKs, the Graph client and jose load on first use (src/shared/lazy.ts; the composition root and the ' +
+      'adapters import them as types): the worker loads every function file before the first invocation',
+    'every function file: 645 ms, 755 modules, RSS 80 MiB',
+    'see Cold start below (≈ 240 ms, 172 modules, RSS 60 MiB on the loaded machine)',
+  ]),
 ];
+
+/**
+ * One ticket's end-to-end time split along its time-critical path: Graph time on the path, queue overhead, the rest.
+ */
+function breakdownSection(b: E2eBreakdown, latencyMs: number): string[] {
+  const out: string[] = [];
+  const pct = (ms: number): string => `${((ms / b.e2eMs) * 100).toFixed(0)} %`;
+  out.push(
+    'End-to-end along the critical path: from the last step back, each step is gated by the dependency that',
+    "finished last (the first step by intake). **Graph** is the heaviest chain of the step's own calls run one after",
+    "another (call durations as the emulator logged them, so the emulator's added latency is in it); **queue** is",
+    "the gating step's finish (or the row's creation) → this step's start: the message hop through the queue, the",
+    'listener, the invocation and the ledger write that marks the step Running; **other** is the rest of each',
+    "step's run (ledger and table writes, Key Vault, tokens, the SDK) and the tail to the row's last update.",
+    '',
+  );
+  out.push(
+    md(['step', 'queued (ms)', 'ran (ms)', 'Graph on chain (ms)', 'dependent Graph calls', 'Graph calls']),
+    sep(6),
+  );
+  for (const p of b.path) out.push(md([p.step, p.queuedMs, p.ranMs, p.graphMs, p.graphHops, p.calls]));
+  out.push('');
+  out.push(md(['part', 'ms', 'share of e2e', '× per-call latency']), sep(4));
+  const row = (name: string, ms: number): string =>
+    md([name, ms, pct(ms), latencyMs > 0 ? (ms / latencyMs).toFixed(1) : '—']);
+  out.push(
+    row('(a) Graph on the critical path', b.graphMs),
+    row(
+      `(b) queue overhead (${b.queueHops} queue hops, intake → first step included; ` +
+        `${b.inlineHops} hand-offs to inline steps are in (c))`,
+      b.queueMs,
+    ),
+    row('(c) the rest (tables, Key Vault, tokens, SDK)', b.otherMs),
+    row('end-to-end', b.e2eMs),
+    row('end-to-end − queue overhead', b.e2eMs - b.queueMs),
+    '',
+  );
+  if (latencyMs > 0) {
+    const net = (b.e2eMs - b.queueMs) / latencyMs;
+    out.push(
+      `Target "end-to-end ≤ 6 × the per-call latency plus queue overhead": (e2e − queue) / latency = ` +
+        `**${net.toFixed(1)}** ${net <= 6 ? '✓' : '✗'} (e2e / latency = ${(b.e2eMs / latencyMs).toFixed(1)}; ` +
+        `${b.graphHops} dependent Graph calls on this path).`,
+      '',
+    );
+  }
+  return out;
+}
+
+/** The write-budget scenario(s): the bucket's budget against what was achieved, and what the 429s cost. */
+function budgetSection(runs: ProvisioningRun[]): string[] {
+  const budgeted = runs.filter((r) => r.writeBudget);
+  if (budgeted.length === 0) return [];
+  const out: string[] = ['### Write budget', ''];
+  out.push(
+    "The Graph emulator's per-tenant write token bucket (`writeBucketCapacity` burst, `writeBucketRefillPerSecond`",
+    'tokens per second, for POST/PATCH/PUT/DELETE of one app in one tenant) answers a write without a token with 429,',
+    '`Retry-After` = ceil((1 − tokens) / refill) s (at least 1 s) and `x-ms-throttle-scope: Tenant_Application_Write`.',
+    "The app's Graph client sleeps Retry-After and tries again (within GRAPH_RETRY_MAX_SECONDS, then the queue",
+    'retries the step). The bucket is made the bottleneck on purpose: its budget is refill × 60 / writes per request',
+    'requests per minute, writes per request being the writes the bucket admitted in this run (from the call log;',
+    'a write admitted and answered 409 took a token too) ÷ tickets. Token use = admitted writes ÷ (burst + refill ×',
+    'wall seconds): 1.00 means no token went unused. 429s per admitted write is the retry overhead. Every',
+    "ticket's steps compete for the same tokens: e2e min (the first ticket to finish) against e2e max shows whether",
+    'tickets finish one by one or all together near the end.',
+    '',
+  );
+  out.push(
+    md([
+      'bucket (burst, refill/s)',
+      'tickets',
+      'ok / failed / unfinished',
+      'wall (s)',
+      'admitted writes/request',
+      'budget (requests/min)',
+      'achieved (provisioned/min)',
+      'achieved / budget',
+      'token use',
+      '429s/request',
+      '429s per admitted write',
+      'Graph calls (all) / admitted writes',
+      'e2e min (s)',
+      'e2e p50 (s)',
+      'e2e max (s)',
+    ]),
+    sep(15),
+  );
+  for (const r of budgeted) {
+    const b = r.writeBudget!;
+    out.push(
+      md([
+        `${b.capacity}, ${b.refillPerSecond}`,
+        r.concurrency,
+        `${r.succeeded} / ${r.failed} / ${r.unfinished}`,
+        s(r.wallMs),
+        b.admittedWritesPerRequest.toFixed(1),
+        b.budgetPerMinute.toFixed(1),
+        r.perMinute.toFixed(1),
+        b.ratio.toFixed(2),
+        b.tokenUse.toFixed(2),
+        r.http429PerRequest.toFixed(1),
+        b.bucket429PerWrite.toFixed(2),
+        `${b.totalCalls} / ${b.admittedWrites}`,
+        s(r.e2eMinMs),
+        s(r.e2eP50Ms),
+        s(r.e2eMaxMs),
+      ]),
+    );
+  }
+  out.push('');
+  for (const r of budgeted.filter((x) => x.callLogFull))
+    out.push(`The call log was full (10,000 calls) in "${r.label}": its call counts are a lower bound.`, '');
+  return out;
+}
 
 export function renderMarkdown(input: {
   machine: Record<string, string>;
@@ -104,7 +238,9 @@ export function renderMarkdown(input: {
     'warms the host first (module load, token acquisition, the Graph service principal lookup the directory caches).',
     "End-to-end is the row's `createdAt` → `updatedAt` when it finished (server clock); throughput is requests",
     'Succeeded / (first POST → last finish). Token requests to Entra and Key Vault calls are not Graph calls and are',
-    'not counted.',
+    'not counted. Each group of scenarios (no faults + 1 and 10 tickets; 100 tickets; the write budget) runs on a',
+    'fresh stack. Targets (issue 8), for one ticket: ≤ 12 Graph calls, ≤ 5 dependent hops, end-to-end ≤ 6 × the',
+    'per-call latency plus queue overhead.',
     '',
   );
   out.push(
@@ -143,8 +279,9 @@ export function renderMarkdown(input: {
     out.push(`### One ticket, ${r.label}`, '');
     out.push(
       `${r.graphCallsPerRequest} Graph calls. Dependent Graph round trips on the critical path: **${r.criticalPathHops}**`,
-      "(each call attributed to its step by the step's run window and the call's ids; calls within a step chained where",
-      "one started after the other ended; steps chained along the pipeline's dependencies" +
+      "(each call attributed to its step by the step's run window and the call's ids — a call two running steps could",
+      'both have made, such as the two grants’ POSTs, to the one with fewer calls so far; calls within a step chained',
+      "where one started after the other ended; steps chained along the pipeline's dependencies" +
         (r.unattributedCalls ? `; ${r.unattributedCalls} call(s) could not be attributed` : '') +
         `). The longest chain of calls in plain time order is ${r.sequentialGraphHops}: it also strings together calls`,
       'of independent steps that ran one after another because each queue hop takes longer than a call. The',
@@ -152,6 +289,19 @@ export function renderMarkdown(input: {
       '→ {client redirect, client service principal, app-role consent} → delegated grant.',
       '',
     );
+    if (r.samples) {
+      out.push(
+        `Run ${r.samples.length} times one after another; the figures here are those of the run with the median`,
+        'end-to-end. Every run:',
+        '',
+        md(['run', 'e2e (ms)', 'queue overhead (ms)', 'e2e − queue (ms)']),
+        sep(4),
+        ...r.samples.map((x, i) =>
+          md([i + 1, x.e2eMs, x.queueMs ?? '—', x.queueMs !== undefined ? x.e2eMs - x.queueMs : '—']),
+        ),
+        '',
+      );
+    }
     out.push(md(['Graph call', 'count']), sep(2));
     for (const [k, v] of Object.entries(r.callShapes ?? {}).sort((a, b) => b[1] - a[1])) out.push(md([`\`${k}\``, v]));
     out.push('');
@@ -160,7 +310,9 @@ export function renderMarkdown(input: {
     for (const t of r.timeline ?? [])
       out.push(md([t.step, t.startMs, t.endMs, t.endMs - t.startMs, t.calls ?? 0, t.chain ?? 0]));
     out.push('');
+    if (r.breakdown) out.push(...breakdownSection(r.breakdown, r.latencyMs));
   }
+  out.push(...budgetSection(runs));
 
   out.push('## Intake', '');
   if (intake) {
@@ -207,38 +359,10 @@ export function renderMarkdown(input: {
     );
   }
 
-  out.push('## Cold start', '');
-  if (!cold) {
-    out.push('Not measured in this run.', '');
-    return out.join('\n');
-  }
-  out.push(
-    `A fresh \`node\` process installs \`@azure/functions-core\` (as the Functions worker does) and \`require()\`s every`,
-    `dist/src/functions/*.js — the app's whole module graph, without the host. Median of ${cold.runs} processes.`,
-    'Each dependency is also loaded alone in its own fresh process (time and RSS over an empty process; shared',
-    'dependencies such as @azure/core-rest-pipeline are counted in each, so the rows do not add up).',
-    '',
-  );
-  out.push(md(['what', 'load (ms)', 'RSS (MiB)', 'heap used (MiB)', 'modules']), sep(5));
-  out.push(
-    md([
-      'empty process',
-      cold.baseline.ms.toFixed(0),
-      (cold.baseline.rss / 2 ** 20).toFixed(0),
-      (cold.baseline.heapUsed / 2 ** 20).toFixed(1),
-      cold.baseline.modules,
-    ]),
-    md([
-      'every function',
-      cold.app.ms.toFixed(0),
-      (cold.app.rss / 2 ** 20).toFixed(0),
-      (cold.app.heapUsed / 2 ** 20).toFixed(1),
-      cold.app.modules,
-    ]),
-    '',
-  );
-  out.push(md(['dependency alone', 'load (ms)', 'RSS (MiB)']), sep(3));
-  for (const i of cold.imports) out.push(md([`\`${i.name}\``, i.ms.toFixed(0), i.rssMb.toFixed(1)]));
-  out.push('');
+  out.push(...coldStartSection(cold));
   return out.join('\n');
+}
+
+function coldStartSection(cold: ColdStart | undefined): string[] {
+  return ['## Cold start', '', ...(cold ? coldStartMarkdown(cold) : ['Not measured in this run.', ''])];
 }
