@@ -1,17 +1,8 @@
-import {
-  buildHandoff,
-  DomainError,
-  expiryBucket,
-  getCloud,
-  SERVICE_CATALOG,
-  stepOutput,
-  type StepName,
-} from '../domain';
+import { buildHandoff, DomainError, getCloud, SERVICE_CATALOG, stepOutput, type StepName } from '../domain';
 import { GraphRequestError } from '../adapters/graph/errors';
 import type { StepContext } from './ports';
-import { addManagedCredential } from './serverCredential';
 // steps.ts dispatches to this module; the cycle is safe because each side uses the other only when a step runs.
-import { verifyAgainstRequirements } from './steps';
+import { storeServerSecret, verifyAgainstRequirements } from './steps';
 
 type StepOutputs = Record<string, string>;
 
@@ -104,32 +95,15 @@ export const IMPORT_STEP_HANDLERS: Partial<Record<StepName, (c: StepContext) => 
     const app = await c.graph.requireApplicationById(objectId);
     let stored;
     try {
-      stored = await addManagedCredential({
-        graph: c.graph,
-        secrets: c.secrets,
-        requestId: c.requestId,
-        tenantId: c.request.tenantId,
-        serverAppId: appId,
-        app,
-        validityYears: c.request.serverApp.secretValidityYears,
-        now: c.now,
-        prove: (secret) => proveWithRetry(c, appId, secret),
-      });
+      stored = await storeServerSecret(c, appId, app, (secret) => proveWithRetry(c, appId, secret));
     } catch (err) {
       if (err instanceof GraphRequestError && err.kind === 'forbidden') {
         throw new ImportNotOwnerError(appId, objectId, c.requestId, err);
       }
       throw err;
     }
-    await c.expiryIndex.put({
-      bucket: expiryBucket(stored.expiresOn),
-      requestId: c.requestId,
-      expiresOn: stored.expiresOn,
-    });
     return {
-      keyId: stored.keyId,
-      keyVaultSecretId: stored.keyVaultSecretId,
-      expiresOn: stored.expiresOn,
+      ...stored,
       serverObjectId: objectId,
       serverAppId: appId,
       tokenVerified: 'true',

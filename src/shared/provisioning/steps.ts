@@ -69,22 +69,26 @@ async function serverAppForCredential(c: StepContext): Promise<ObservedApplicati
 }
 
 /**
- * The server app's secret: added to the app, stored in Key Vault, and only then recorded (the rules are in
- * serverCredential.ts, shared with the secret lifecycle). The expiry index gets the secret so the renewal sweep
- * finds it; writing it again on a retry is harmless.
+ * The request's server-app secret, for the serverSecret step of either action: added to the app, stored in Key
+ * Vault, and only then recorded (the rules are in serverCredential.ts, shared with the secret lifecycle). The expiry
+ * index gets the secret so the renewal sweep finds it; writing it again on a retry is harmless.
  */
-async function serverSecret(c: StepContext): Promise<StepOutputs> {
-  const appId = out(c, 'serverApp', 'appId');
-  const app = await serverAppForCredential(c);
+export async function storeServerSecret(
+  c: StepContext,
+  serverAppId: string,
+  app: ObservedApplication,
+  prove?: (secretText: string) => Promise<void>,
+): Promise<StepOutputs> {
   const stored = await addManagedCredential({
     graph: c.graph,
     secrets: c.secrets,
     requestId: c.requestId,
     tenantId: c.request.tenantId,
-    serverAppId: appId,
+    serverAppId,
     app,
     validityYears: c.request.serverApp.secretValidityYears,
     now: c.now,
+    ...(prove ? { prove } : {}),
   });
   await c.expiryIndex.put({
     bucket: expiryBucket(stored.expiresOn),
@@ -92,6 +96,10 @@ async function serverSecret(c: StepContext): Promise<StepOutputs> {
     expiresOn: stored.expiresOn,
   });
   return { keyId: stored.keyId, keyVaultSecretId: stored.keyVaultSecretId, expiresOn: stored.expiresOn };
+}
+
+async function serverSecret(c: StepContext): Promise<StepOutputs> {
+  return storeServerSecret(c, out(c, 'serverApp', 'appId'), await serverAppForCredential(c));
 }
 
 /**
