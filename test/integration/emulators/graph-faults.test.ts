@@ -1,16 +1,17 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
-import { ensureDevCertificates } from '../../../dev/certs';
-import { sampleTenants, type TenantSeed } from '../../../dev/emulators/directory';
-import { startEntraEmulator, type EntraEmulator } from '../../../dev/emulators/entra';
-import { startGraphEmulator, type GraphEmulator } from '../../../dev/emulators/graph';
-import { emulatorCredential, emulatorGraphClient } from '../../../dev/emulators/graph/sdk';
+import type { EntraEmulator } from '../../../dev/emulators/entra';
+import type { GraphEmulator } from '../../../dev/emulators/graph';
+import { emulatorCredential } from '../../../dev/emulators/graph/sdk';
+import {
+  contoso,
+  fabrikam,
+  GRAPH_APP_ID,
+  sdkFailure as failure,
+  useGraphEmulators,
+  type Json,
+} from '../../support/graphEmulator';
 
-/** Parsed JSON, as loosely typed as JSON.parse returns it. */
-type Json = ReturnType<typeof JSON.parse>;
-
-const [contoso, fabrikam] = sampleTenants() as [TenantSeed, TenantSeed];
-const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
-
+const emulators = useGraphEmulators();
 let entra: EntraEmulator;
 let graph: GraphEmulator;
 let owned: Client; // Contoso: Application.ReadWrite.OwnedBy + AppRoleAssignment.ReadWrite.All
@@ -18,23 +19,6 @@ let all: Client; // Fabrikam: Application.ReadWrite.All
 let fabrikamToken: string;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function failure(
-  p: Promise<unknown>,
-): Promise<{ statusCode: number; code: string; message: string; body: Json }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { statusCode: number; code: string; message: string; body?: string };
-    return {
-      statusCode: e.statusCode,
-      code: e.code,
-      message: e.message,
-      body: e.body ? JSON.parse(e.body) : undefined,
-    };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A raw call (no SDK retries), to observe faults as they are. */
 async function raw(
@@ -66,23 +50,10 @@ async function admin(method: string, path: string, body?: unknown): Promise<{ st
 }
 
 beforeAll(async () => {
-  const tls = await ensureDevCertificates();
-  entra = await startEntraEmulator({ tenants: [contoso, fabrikam], tls });
-  graph = await startGraphEmulator({ entra, tls });
-  const cred = (s: TenantSeed) =>
-    emulatorCredential(entra.url, s.tenantId, s.provisioner.clientId, s.provisioner.clientSecret);
-  owned = emulatorGraphClient(graph.url, cred(contoso));
-  all = emulatorGraphClient(graph.url, cred(fabrikam));
-  fabrikamToken = (await cred(fabrikam).getToken('https://graph.microsoft.com/.default')).token;
-});
-
-afterAll(async () => {
-  await graph.close();
-  await entra.close();
-});
-
-afterEach(() => {
-  graph.faults.reset();
+  ({ entra, graph } = emulators);
+  owned = emulators.clientFor(contoso);
+  all = emulators.clientFor(fabrikam);
+  fabrikamToken = (await emulators.credentialFor(fabrikam).getToken('https://graph.microsoft.com/.default')).token;
 });
 
 describe('replication lag', () => {

@@ -1,51 +1,23 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { decodeJwt } from 'jose';
-import { ensureDevCertificates } from '../../../dev/certs';
-import { sampleTenants, type TenantSeed } from '../../../dev/emulators/directory';
-import { startEntraEmulator, type EntraEmulator } from '../../../dev/emulators/entra';
-import { startGraphEmulator, type GraphEmulator } from '../../../dev/emulators/graph';
+import type { EntraEmulator } from '../../../dev/emulators/entra';
+import type { GraphEmulator } from '../../../dev/emulators/graph';
 import { emulatorCredential, emulatorGraphClient } from '../../../dev/emulators/graph/sdk';
+import {
+  contoso,
+  fabrikam,
+  GRAPH_APP_ID,
+  sdkFailure as failure,
+  useGraphEmulators,
+  type Json,
+} from '../../support/graphEmulator';
 
-/** Parsed JSON, as loosely typed as JSON.parse returns it. */
-type Json = ReturnType<typeof JSON.parse>;
-
-/*
- * Contoso's provisioner holds Application.ReadWrite.OwnedBy + AppRoleAssignment.ReadWrite.All +
- * DelegatedPermissionGrant.ReadWrite.All; Fabrikam's holds Application.ReadWrite.All only.
- */
-const [contoso, fabrikam] = sampleTenants() as [TenantSeed, TenantSeed];
-const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
-
+const emulators = useGraphEmulators();
 let entra: EntraEmulator;
 let graph: GraphEmulator;
 let owned: Client; // Contoso, OwnedBy
 let all: Client; // Fabrikam, ReadWrite.All
-
-function clientFor(
-  seed: TenantSeed,
-  secret = seed.provisioner.clientSecret,
-  clientId = seed.provisioner.clientId,
-): Client {
-  return emulatorGraphClient(graph.url, emulatorCredential(entra.url, seed.tenantId, clientId, secret));
-}
-
-/** The Graph SDK rejects with a GraphError carrying statusCode, code, message and body (the `error` object as JSON text). */
-async function failure(
-  p: Promise<unknown>,
-): Promise<{ statusCode: number; code: string; message: string; body: Json }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { statusCode: number; code: string; message: string; body?: string };
-    return {
-      statusCode: e.statusCode,
-      code: e.code,
-      message: e.message,
-      body: e.body ? JSON.parse(e.body) : undefined,
-    };
-  }
-  throw new Error('expected the call to fail');
-}
+const clientFor = emulators.clientFor;
 
 let counter = 0;
 function unique(prefix: string): string {
@@ -53,21 +25,10 @@ function unique(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
 }
 
-beforeAll(async () => {
-  const tls = await ensureDevCertificates();
-  entra = await startEntraEmulator({ tenants: [contoso, fabrikam], tls });
-  graph = await startGraphEmulator({ entra, tls });
+beforeAll(() => {
+  ({ entra, graph } = emulators);
   owned = clientFor(contoso);
   all = clientFor(fabrikam);
-});
-
-afterAll(async () => {
-  await graph.close();
-  await entra.close();
-});
-
-afterEach(() => {
-  graph.faults.reset();
 });
 
 describe('applications: idempotent upsert by uniqueName', () => {
@@ -356,12 +317,7 @@ describe('permissions', () => {
   });
 
   it('rejects a token for another audience with 401 InvalidAuthenticationToken', async () => {
-    const cred = emulatorCredential(
-      entra.url,
-      contoso.tenantId,
-      contoso.provisioner.clientId,
-      contoso.provisioner.clientSecret,
-    );
+    const cred = emulators.credentialFor(contoso);
     const vaultToken = (await cred.getToken('https://vault.azure.net/.default')).token;
     const res = await fetch(`${graph.url}/v1.0/applications`, {
       headers: { authorization: `Bearer ${vaultToken}`, 'client-request-id': 'c0ffee00-0000-4000-8000-000000000001' },
@@ -390,12 +346,7 @@ describe('permissions', () => {
   });
 
   it('accepts tokens for the US Government Graph audience', async () => {
-    const cred = emulatorCredential(
-      entra.url,
-      contoso.tenantId,
-      contoso.provisioner.clientId,
-      contoso.provisioner.clientSecret,
-    );
+    const cred = emulators.credentialFor(contoso);
     const gov = emulatorGraphClient(graph.url, cred, 'https://graph.microsoft.us/.default');
     const token = decodeJwt((await cred.getToken('https://graph.microsoft.us/.default')).token);
     expect(token.aud).toBe('https://graph.microsoft.us');
