@@ -9,13 +9,15 @@ export class WorkerDied extends Error {}
 
 export const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export interface PipelineHarness {
-  deps: ProvisioningDeps;
+export interface PipelineHarness<D extends ProvisioningDeps = ProvisioningDeps> {
+  deps: D;
   queue: StepMessage[];
   /** Every message drain delivered, in order. */
   delivered: StepMessage[];
   crashed: () => boolean;
   advance: (ms: number) => number;
+  /** The harness clock, in ms. */
+  at: () => number;
 }
 
 /**
@@ -23,11 +25,11 @@ export interface PipelineHarness {
  * whose worker dies once, after doing that step's work and before recording it (`on: 'claim'`: as it claims the
  * step, before doing anything).
  */
-export function pipelineHarness(
-  base: ProvisioningDeps,
+export function pipelineHarness<D extends ProvisioningDeps>(
+  base: D,
   crashAfter?: StepName,
   on: 'record' | 'claim' = 'record',
-): PipelineHarness {
+): PipelineHarness<D> {
   let now = Date.now();
   const queue: StepMessage[] = [];
   let crashed = false;
@@ -47,14 +49,14 @@ export function pipelineHarness(
         return next;
       });
   });
-  const deps: ProvisioningDeps = {
+  const deps: D = {
     ...base,
     store,
     now: () => new Date(now),
     steps: { name: 'memory', send: (m: StepMessage) => Promise.resolve(void queue.push(m)) } as never,
     callbacks: { name: 'memory', send: () => Promise.resolve() } as never,
   };
-  return { deps, queue, delivered: [], crashed: () => crashed, advance: (ms: number) => (now += ms) };
+  return { deps, queue, delivered: [], crashed: () => crashed, advance: (ms: number) => (now += ms), at: () => now };
 }
 
 /** Delivers queued messages until the queue is empty; a message whose worker died is delivered again later. */
@@ -74,8 +76,8 @@ export async function drain(h: PipelineHarness): Promise<void> {
   if (h.queue.length > 0) throw new Error(`queue not drained: ${JSON.stringify(h.queue)}`);
 }
 
-/** A CMG create ticket for the demo home tenant. */
-export function cmgTicket(ticketId: string) {
+/** A CMG create ticket for the demo home tenant; `overrides` replace top-level fields. */
+export function cmgTicket(ticketId: string, overrides: Record<string, unknown> = {}) {
   return {
     ticketId,
     requestedBy: 'ops@contoso.com',
@@ -86,5 +88,6 @@ export function cmgTicket(ticketId: string) {
     cloud: 'AzurePublicCloud',
     serverApp: { displayName: `CMG-${ticketId}`, appIdUri: `api://${TENANT_ID}/${ticketId}` },
     clientApp: { displayName: `CMG-Client-${ticketId}` },
+    ...overrides,
   };
 }

@@ -1,4 +1,5 @@
 import { intercept, startInProcessServices } from '../../support/inProcess';
+import { cmgTicket, drain, pipelineHarness, silentLog, WorkerDied } from '../../support/pipelineHarness';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,9 +20,7 @@ import {
   RenewalAwaitingConfirmationError,
 } from '../../../src/shared/lifecycle/secrets';
 import { sweepDueSecrets } from '../../../src/shared/lifecycle/sweep';
-import type { StepMessage } from '../../../src/shared/provisioning/ports';
 import { submitRegistration } from '../../../src/shared/provisioning/requests';
-import { runStep } from '../../../src/shared/provisioning/runStep';
 
 /**
  * The secret lifecycle through the real SDK clients against Azurite and the Entra/Graph/Key Vault emulators, with a
@@ -31,10 +30,9 @@ import { runStep } from '../../../src/shared/provisioning/runStep';
  * reported and repaired with the verify step's checks; decommission removes everything, and repeating it is harmless.
  */
 
-class WorkerDied extends Error {}
 const DAY = 86_400_000;
 const tenantId = demoTenants()[0]!.tenantId;
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent = silentLog;
 
 let emulators: RunningEmulators;
 let base: LifecycleDeps;
@@ -71,48 +69,29 @@ afterEach(() => {
 });
 
 function harness() {
-  let now = Date.now();
-  const steps: StepMessage[] = [];
+  const h = pipelineHarness(base);
   const renewals: RenewalMessage[] = [];
   const notifications: NotificationMessage[] = [];
   const deps: LifecycleDeps = {
-    ...base,
-    now: () => new Date(now),
-    steps: { name: 'memory', send: (m: StepMessage) => Promise.resolve(void steps.push(m)) } as never,
-    callbacks: { name: 'memory', send: () => Promise.resolve() } as never,
+    ...h.deps,
     renewals: { send: (m: RenewalMessage) => Promise.resolve(void renewals.push(m)) },
     notifications: { send: (m: NotificationMessage) => Promise.resolve(void notifications.push(m)) },
   };
-  return {
-    deps,
-    steps,
-    renewals,
-    notifications,
-    advance: (ms: number) => (now += ms),
-    at: () => now,
-  };
+  return { ...h, deps, renewals, notifications };
 }
 type Harness = ReturnType<typeof harness>;
 
 /** Provisions a CMG registration (1-year secret: the demo tenant's app policy caps credential lifetimes). */
 async function provision(h: Harness): Promise<string> {
   const ticketId = `LIFE-${randomUUID().slice(0, 8)}`;
-  const { record } = await submitRegistration(h.deps, {
-    ticketId,
-    requestedBy: 'ops@contoso.com',
-    service: 'CloudManagement',
-    action: 'create',
-    tenantId,
-    tenantName: 'contoso.onmicrosoft.com',
-    cloud: 'AzurePublicCloud',
-    serverApp: { displayName: `CMG-${ticketId}`, appIdUri: `api://${tenantId}/${ticketId}`, secretValidityYears: 1 },
-    clientApp: { displayName: `CMG-Client-${ticketId}` },
-    callbackUrl: 'https://itsm.contoso.com/hooks/cmg',
-  });
-  for (let i = 0; i < 200 && h.steps.length > 0; i++) {
-    const r = await runStep(h.deps, h.steps.shift()!, silent);
-    if (r.outcome === 'retryScheduled') h.advance(Date.parse(r.retryAt) - h.at() + 1);
-  }
+  const { record } = await submitRegistration(
+    h.deps,
+    cmgTicket(ticketId, {
+      serverApp: { displayName: `CMG-${ticketId}`, appIdUri: `api://${tenantId}/${ticketId}`, secretValidityYears: 1 },
+      callbackUrl: 'https://itsm.contoso.com/hooks/cmg',
+    }),
+  );
+  await drain(h);
   const rec = (await base.store.get(record.requestId))!.record;
   expect(rec.pipeline.state).toBe('Succeeded');
   return record.requestId;
@@ -454,12 +433,6 @@ describe('decommission', () => {
 });
 
 describe('import existing apps', () => {
-  async function drain(h: Harness): Promise<void> {
-    for (let i = 0; i < 200 && h.steps.length > 0; i++) {
-      const r = await runStep(h.deps, h.steps.shift()!, silent);
-      if (r.outcome === 'retryScheduled') h.advance(Date.parse(r.retryAt) - h.at() + 1);
-    }
-  }
   function importTicket(existing: RegistrationRecord) {
     const ticketId = `IMPORT-${randomUUID().slice(0, 8)}`;
     return {
